@@ -1,0 +1,85 @@
+/*
+ * cmdq.c: the guest's command queue (IHI 0069 6.2).  Commands run from CREADR to
+ * CWRITER, across the wrap, each exactly once and in order; a budget bounds the work
+ * of one call and vits_resume() continues where it stopped.
+ */
+#include "vits_internal.h"
+
+static bool cmdq_runnable(const struct vits *v)
+{
+	return (v->ctlr & 1) && v->qsize != 0 && !v->stalled && v->creadr != v->cwriter;
+}
+
+static void trace_creadr(struct vits *v)
+{
+	if (v->ops.trace) {
+		struct vits_event ev = { .type = VITS_EV_CREADR };
+		ev.u.creadr.creadr = v->creadr;
+		ev.u.creadr.stalled = v->stalled;
+		vits_trace(v, &ev);
+	}
+}
+
+static void trace_cmd(struct vits *v, uint32_t off, const struct its_cmd *c,
+		      enum vits_outcome out, enum vits_reason why)
+{
+	struct vits_event ev = { .type = VITS_EV_CMD };
+	ev.u.cmd.offset = off;
+	ev.u.cmd.cmd = *c;
+	ev.u.cmd.outcome = (uint8_t)out;
+	ev.u.cmd.reason = (uint8_t)why;
+	ev.u.cmd.e_its = vits_reason_e_its(why, (unsigned)its_cmd_get_opcode(c));
+	vits_trace(v, &ev);
+}
+
+/* Run queued commands, at most budget of them.  Returns how many ran. */
+int vits_cmdq_process(struct vits *v)
+{
+	uint32_t budget = v->cfg.budget, done = 0;
+	uint64_t base = v->cbaser & GITS_FIELD_MASK(CBASER, PA);
+	bool moved = false;
+
+	while (cmdq_runnable(v)) {
+		if (budget != 0 && done >= budget)
+			break;
+		uint8_t raw[ITS_CMD_BYTES];
+		struct its_cmd c = { { 0, 0, 0, 0 } };
+		enum vits_reason why;
+
+		v->cur_offset = v->creadr;
+		v->cur_cause = VITS_CAUSE_GUEST_CMD;
+		if (vits_read_guest(v, base + v->creadr, raw, sizeof(raw)) < 0) {
+			why = VITS_R_MEM_FAULT;
+		} else {
+			its_cmd_from_bytes(&c, raw);
+			v->cur_opcode = (uint32_t)its_cmd_get_opcode(&c);
+			why = vits_cmd_execute(v, &c);
+		}
+		v->st.guest_cmd_total++;
+		done++;
+
+		enum vits_outcome out = VITS_CMD_OK;
+		if (why != VITS_R_NONE) {
+			v->st.cmd_errors++;
+			v->st.errors_by_reason[why]++;
+			out = v->cfg.error_mode == VITS_ERRMODE_STALL ? VITS_CMD_STALLED
+								      : VITS_CMD_SKIPPED;
+		}
+		if (v->ops.trace)
+			trace_cmd(v, v->cur_offset, &c, out, why);
+		if (out == VITS_CMD_STALLED) {
+			/* IMPDEF choice: stall mode keeps CREADR on the failed command. */
+			v->stalled = 1;
+			v->st.stalls++;
+			moved = true;
+			break;
+		}
+		v->creadr += ITS_CMD_BYTES;
+		if (v->creadr >= v->qsize)
+			v->creadr = 0;
+		moved = true;
+	}
+	if (moved)
+		trace_creadr(v);
+	return (int)done;
+}

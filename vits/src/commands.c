@@ -1,0 +1,422 @@
+/*
+ * commands.c: one handler per ITS command (IHI 0069 6.3), each validating every
+ * field before use.  The check order is the one docs/semantics.md lists (it decides
+ * which reason a bad command reports); a failing command changes nothing.
+ */
+#include "vits_internal.h"
+
+typedef enum vits_reason (*cmd_fn)(struct vits *v, const struct its_cmd *c);
+
+static bool id_fits(uint64_t id, unsigned bits)
+{
+	return bits >= 64 || (id >> bits) == 0;
+}
+
+static size_t itt_bytes(unsigned event_bits)
+{
+	return sizeof(struct vits_ite) << event_bits;
+}
+
+/* ---- device table (BASER0) ------------------------------------------------------- */
+
+static uint64_t baser_page(uint64_t baser)
+{
+	switch (GITS_FIELD_GET(baser, BASER, PAGE_SIZE)) {
+	case 0: return 4096;
+	case 1: return 16384;
+	default: return 65536;
+	}
+}
+
+static uint64_t baser_pa(uint64_t baser)
+{
+	uint64_t pa = baser & GITS_FIELD_MASK(BASER, PA);
+	if (baser_page(baser) == 65536) {
+		/* 64 KiB pages: bits [15:12] of the register hold PA[51:48]. */
+		pa = (pa & ~(uint64_t)0xffff) | (GITS_FIELD_GET(baser, BASER, PA_HI64K) << 48);
+	}
+	return pa;
+}
+
+/* Does the guest's device table have room for devid (IHI 0069 5.2.1)? */
+enum vits_reason vits_dev_check_table(struct vits *v, uint32_t devid)
+{
+	uint64_t b = v->baser[0];
+	if (!GITS_FIELD_GET(b, BASER, VALID))
+		return VITS_R_DEVICE_TABLE;
+	uint64_t page = baser_page(b);
+	uint64_t pages = GITS_FIELD_GET(b, BASER, SIZE) + 1;
+	uint64_t esz = GITS_FIELD_GET(b, BASER, ENTRY_SIZE) + 1;
+	uint64_t per_page = page / esz;
+
+	if (!GITS_FIELD_GET(b, BASER, INDIRECT))
+		return devid < pages * per_page ? VITS_R_NONE : VITS_R_DEVICE_TABLE;
+
+	/* Two-level: 8-byte level-1 entries, each pointing at one page of entries. */
+	uint64_t l1 = devid / per_page;
+	if (l1 >= pages * page / 8)
+		return VITS_R_DEVICE_TABLE;
+	uint8_t raw[8];
+	if (vits_read_guest(v, baser_pa(b) + l1 * 8, raw, sizeof(raw)) < 0)
+		return VITS_R_MEM_FAULT;
+	/* Valid is bit 63 of the little-endian entry. */
+	return (raw[7] & 0x80) ? VITS_R_NONE : VITS_R_DEVICE_TABLE;
+}
+
+/* ---- lookups shared by the (DeviceID, EventID) commands ------------------------- */
+
+struct ev_ref {
+	struct vits_dev *d;
+	struct vits_ite *ite;
+	uint32_t ev;
+};
+
+static enum vits_reason find_device(struct vits *v, const struct its_cmd *c,
+				    struct vits_dev **out)
+{
+	uint64_t devid = its_cmd_get_devid(c);
+	if (!id_fits(devid, v->cfg.devid_bits))
+		return VITS_R_DEVICE_OOR;
+	struct vits_dev *d = vits_dev_find(v, (uint32_t)devid);
+	if (d == NULL || !d->valid)
+		return VITS_R_DEVICE_UNMAPPED;
+	*out = d;
+	return VITS_R_NONE;
+}
+
+/* Device mapped, EventID in range, event mapped. */
+static enum vits_reason find_event(struct vits *v, const struct its_cmd *c, struct ev_ref *r)
+{
+	enum vits_reason why = find_device(v, c, &r->d);
+	if (why)
+		return why;
+	uint64_t ev = its_cmd_get_eventid(c);
+	if (!id_fits(ev, r->d->event_bits))
+		return VITS_R_EVENT_OOR;
+	r->ev = (uint32_t)ev;
+	r->ite = &r->d->ites[ev];
+	return r->ite->intid ? VITS_R_NONE : VITS_R_EVENT_UNMAPPED;
+}
+
+/* ... and its collection mapped: commands that need the target redistributor. */
+static enum vits_reason find_routed_event(struct vits *v, const struct its_cmd *c,
+					  struct ev_ref *r, uint32_t *vcpu)
+{
+	enum vits_reason why = find_event(v, c, r);
+	if (why)
+		return why;
+	*vcpu = v->coll[r->ite->icid];
+	return *vcpu == VITS_COLL_UNMAPPED ? VITS_R_COLLECTION_UNMAPPED : VITS_R_NONE;
+}
+
+static bool rd_valid(const struct vits *v, uint64_t rd)
+{
+	return rd < v->cfg.nr_vcpus;    /* TYPER.PTA = 0: RDbase is a PE number */
+}
+
+/* ---- MAPD ----------------------------------------------------------------------- */
+
+void vits_dev_unmap(struct vits *v, struct vits_dev *d)
+{
+	if (!d->valid)
+		return;
+	if (d->assigned)
+		vits_fwd_unmapd(v, d);
+	uint32_t n = (uint32_t)1 << d->event_bits;
+	for (uint32_t e = 0; e < n && d->nr_mapped; e++) {
+		if (d->ites[e].intid) {
+			/* IMPDEF choice: unmapping a device clears its LPIs' pending state,
+			 * like a DISCARD of each event, so nothing of it fires later. */
+			vits_lpi_clear_pending(v, d->ites[e].intid);
+			d->ites[e].intid = 0;
+			d->nr_mapped--;
+		}
+	}
+	vits_mem_free(&v->mem, d->ites, itt_bytes(d->event_bits));
+	d->ites = NULL;
+	d->valid = 0;
+	d->event_bits = 0;
+	d->itt_addr = 0;
+}
+
+static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
+{
+	uint64_t devid = its_cmd_get_devid(c);
+	if (!id_fits(devid, v->cfg.devid_bits))
+		return VITS_R_DEVICE_OOR;
+	enum vits_reason why = vits_dev_check_table(v, (uint32_t)devid);
+	if (why)
+		return why;
+
+	struct vits_dev *d = vits_dev_find(v, (uint32_t)devid);
+	if (!its_cmd_get_valid(c)) {
+		if (d != NULL) {
+			vits_dev_unmap(v, d);
+			vits_xlate_flush(v);
+			vits_dev_put(v, d);
+		}
+		return VITS_R_NONE;
+	}
+
+	unsigned bits = (unsigned)its_cmd_get_size(c) + 1;
+	if (bits > v->cfg.eventid_bits)
+		return VITS_R_ITT_SIZE_OOR;
+	uint64_t itt = its_cmd_get_itt_addr(c) << 8;
+	/* The guest provides ITT_entry_size (8) bytes per event. */
+	if (v->ops.ram_check && !v->ops.ram_check(v->ctx, itt, (uint64_t)8 << bits))
+		return VITS_R_ITT_OUTSIDE_RAM;
+
+	struct vits_ite *ites = vits_mem_alloc(&v->mem, itt_bytes(bits));
+	if (ites == NULL)
+		return VITS_R_NO_MEMORY;
+	if (d == NULL && (d = vits_dev_get(v, (uint32_t)devid)) == NULL) {
+		vits_mem_free(&v->mem, ites, itt_bytes(bits));
+		return VITS_R_NO_MEMORY;
+	}
+	/* IMPDEF choice: MAPD V=1 on a mapped device drops the old mapping first (KVM). */
+	vits_dev_unmap(v, d);
+	vits_xlate_flush(v);
+	d->ites = ites;
+	d->valid = 1;
+	d->event_bits = (uint8_t)bits;
+	d->itt_addr = itt;
+	d->nr_mapped = 0;
+	if (d->assigned)
+		vits_fwd_mapd(v, d);
+	return VITS_R_NONE;
+}
+
+/* ---- MAPC ----------------------------------------------------------------------- */
+
+static enum vits_reason cmd_mapc(struct vits *v, const struct its_cmd *c)
+{
+	uint64_t icid = its_cmd_get_icid(c);
+	if (icid >= v->nr_coll)
+		return VITS_R_COLLECTION_OOR;
+	if (its_cmd_get_valid(c)) {
+		uint64_t rd = its_cmd_get_rdbase(c);
+		if (!rd_valid(v, rd))
+			return VITS_R_PROCNUM_OOR;
+		v->coll[icid] = (uint32_t)rd;
+	} else {
+		v->coll[icid] = VITS_COLL_UNMAPPED;
+	}
+	vits_xlate_flush(v);
+	return VITS_R_NONE;
+}
+
+/* ---- MAPTI, MAPI ---------------------------------------------------------------- */
+
+static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint64_t intid)
+{
+	struct vits_dev *d;
+	enum vits_reason why = find_device(v, c, &d);
+	if (why)
+		return why;
+	uint64_t ev = its_cmd_get_eventid(c);
+	if (!id_fits(ev, d->event_bits))
+		return VITS_R_EVENT_OOR;
+	if (intid > 0xffffffffu || !vits_intid_valid(v, (uint32_t)intid))
+		return VITS_R_INTID_OOR;
+	uint64_t icid = its_cmd_get_icid(c);
+	if (icid >= v->nr_coll)
+		return VITS_R_COLLECTION_OOR;
+	struct vits_ite *ite = &d->ites[ev];
+	/* IMPDEF choice: mapping onto a mapped event is an error (KVM ignores it; the
+	 * architecture makes it UNPREDICTABLE), so a guest cannot leak the old LPI. */
+	if (ite->intid)
+		return VITS_R_EVENT_MAPPED;
+
+	ite->intid = (uint32_t)intid;
+	ite->icid = (uint16_t)icid;
+	ite->plpi = 0;
+	d->nr_mapped++;
+	vits_lpi_read_cfg(v, (uint32_t)intid);
+	if (d->assigned && vits_fwd_mapti(v, d, (uint32_t)ev) != VITS_R_NONE) {
+		ite->intid = 0;
+		d->nr_mapped--;
+		return VITS_R_NO_MEMORY;
+	}
+	return VITS_R_NONE;
+}
+
+static enum vits_reason cmd_mapti(struct vits *v, const struct its_cmd *c)
+{
+	return map_event(v, c, its_cmd_get_pintid(c));
+}
+
+static enum vits_reason cmd_mapi(struct vits *v, const struct its_cmd *c)
+{
+	return map_event(v, c, its_cmd_get_eventid(c));
+}
+
+/* ---- MOVI ----------------------------------------------------------------------- */
+
+static enum vits_reason cmd_movi(struct vits *v, const struct its_cmd *c)
+{
+	struct ev_ref r;
+	enum vits_reason why = find_event(v, c, &r);
+	if (why)
+		return why;
+	uint64_t icid = its_cmd_get_icid(c);
+	if (icid >= v->nr_coll)
+		return VITS_R_COLLECTION_OOR;
+	uint32_t to = v->coll[icid];
+	if (to == VITS_COLL_UNMAPPED)
+		return VITS_R_COLLECTION_UNMAPPED;
+
+	r.ite->icid = (uint16_t)icid;
+	uint32_t i = r.ite->intid - LPI_INTID_BASE;
+	/* A pending LPI follows its event to the new redistributor (IHI 0069 6.3.10). */
+	if (v->lpi_pending[i])
+		v->lpi_pvcpu[i] = to;
+	vits_xlate_drop(v, r.d->devid, r.ev);
+	if (r.d->assigned)
+		vits_fwd_movi(v, r.d, r.ev, to);
+	return VITS_R_NONE;
+}
+
+/* ---- DISCARD, INT, CLEAR, INV --------------------------------------------------- */
+
+static enum vits_reason cmd_discard(struct vits *v, const struct its_cmd *c)
+{
+	struct ev_ref r;
+	enum vits_reason why = find_event(v, c, &r);
+	if (why)
+		return why;
+	if (r.d->assigned)
+		vits_fwd_discard(v, r.d, r.ev);
+	vits_lpi_clear_pending(v, r.ite->intid);
+	r.ite->intid = 0;
+	r.d->nr_mapped--;
+	vits_xlate_drop(v, r.d->devid, r.ev);
+	return VITS_R_NONE;
+}
+
+static enum vits_reason cmd_int(struct vits *v, const struct its_cmd *c)
+{
+	struct ev_ref r;
+	uint32_t vcpu;
+	enum vits_reason why = find_routed_event(v, c, &r, &vcpu);
+	if (why)
+		return why;
+	vits_lpi_set_pending(v, r.ite->intid, vcpu);
+	return VITS_R_NONE;
+}
+
+static enum vits_reason cmd_clear(struct vits *v, const struct its_cmd *c)
+{
+	struct ev_ref r;
+	uint32_t vcpu;
+	enum vits_reason why = find_routed_event(v, c, &r, &vcpu);
+	if (why)
+		return why;
+	vits_lpi_clear_pending(v, r.ite->intid);
+	if (r.d->assigned)
+		vits_fwd_clear(v, r.d, r.ev);
+	return VITS_R_NONE;
+}
+
+static enum vits_reason cmd_inv(struct vits *v, const struct its_cmd *c)
+{
+	struct ev_ref r;
+	uint32_t vcpu;
+	enum vits_reason why = find_routed_event(v, c, &r, &vcpu);
+	if (why)
+		return why;
+	vits_lpi_read_cfg(v, r.ite->intid);
+	if (r.d->assigned)
+		vits_fwd_inv(v, r.d, r.ev);
+	vits_lpi_try_deliver(v, r.ite->intid);
+	return VITS_R_NONE;
+}
+
+/* ---- INVALL, SYNC, MOVALL ------------------------------------------------------- */
+
+static enum vits_reason cmd_invall(struct vits *v, const struct its_cmd *c)
+{
+	uint64_t icid = its_cmd_get_icid(c);
+	if (icid >= v->nr_coll)
+		return VITS_R_COLLECTION_OOR;
+	uint32_t vcpu = v->coll[icid];
+	if (vcpu == VITS_COLL_UNMAPPED)
+		return VITS_R_COLLECTION_UNMAPPED;
+
+	/* Work is O(events mapped by the domain), bounded by the memory cap. */
+	for (uint32_t s = 0; s < v->devs.cap; s++) {
+		struct vits_dev *d = v->devs.slot[s];
+		if (d == NULL || !d->valid || d->nr_mapped == 0)
+			continue;
+		uint32_t n = (uint32_t)1 << d->event_bits, seen = 0;
+		for (uint32_t e = 0; e < n && seen < d->nr_mapped; e++) {
+			struct vits_ite *ite = &d->ites[e];
+			if (!ite->intid)
+				continue;
+			seen++;
+			if (ite->icid != icid)
+				continue;
+			vits_lpi_read_cfg(v, ite->intid);
+			vits_lpi_try_deliver(v, ite->intid);
+		}
+	}
+	vits_fwd_invall(v, (uint32_t)icid, vcpu);
+	return VITS_R_NONE;
+}
+
+static enum vits_reason cmd_sync(struct vits *v, const struct its_cmd *c)
+{
+	uint64_t rd = its_cmd_get_rdbase(c);
+	if (!rd_valid(v, rd))
+		return VITS_R_PROCNUM_OOR;
+	/* Every earlier command has completed: the engine runs them synchronously. */
+	vits_fwd_sync(v, (uint32_t)rd);
+	return VITS_R_NONE;
+}
+
+static enum vits_reason cmd_movall(struct vits *v, const struct its_cmd *c)
+{
+	uint64_t from = its_cmd_get_rdbase(c), to = its_cmd_get_rdbase2(c);
+	if (!rd_valid(v, from) || !rd_valid(v, to))
+		return VITS_R_PROCNUM_OOR;
+	if (from != to) {
+		for (uint32_t i = 0; i < v->nr_lpis; i++)
+			if (v->lpi_pending[i] && v->lpi_pvcpu[i] == from)
+				v->lpi_pvcpu[i] = (uint32_t)to;
+	}
+	vits_xlate_flush(v);
+	return VITS_R_NONE;
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
+static const cmd_fn handlers[256] = {
+	[ITS_OP_MOVI] = cmd_movi,
+	[ITS_OP_INT] = cmd_int,
+	[ITS_OP_CLEAR] = cmd_clear,
+	[ITS_OP_SYNC] = cmd_sync,
+	[ITS_OP_MAPD] = cmd_mapd,
+	[ITS_OP_MAPC] = cmd_mapc,
+	[ITS_OP_MAPTI] = cmd_mapti,
+	[ITS_OP_MAPI] = cmd_mapi,
+	[ITS_OP_INV] = cmd_inv,
+	[ITS_OP_INVALL] = cmd_invall,
+	[ITS_OP_MOVALL] = cmd_movall,
+	[ITS_OP_DISCARD] = cmd_discard,
+};
+
+enum vits_reason vits_cmd_execute(struct vits *v, const struct its_cmd *c)
+{
+	unsigned op = (unsigned)its_cmd_get_opcode(c);
+	cmd_fn fn = handlers[op];
+	int idx = its_cmd_index(op);
+
+	if (idx >= 0)
+		v->st.guest_cmds[idx]++;
+	if (vits_likely(fn != NULL))
+		return fn(v, c);
+	if (its_cmd_is_gicv4(op) == 1) {
+		v->st.unsupported_cmds++;
+		return VITS_R_UNSUPPORTED;
+	}
+	return VITS_R_UNKNOWN_OPCODE;
+}

@@ -1,0 +1,167 @@
+/*
+ * host.c: the physical side shared by every vITS of a host: the instance table,
+ * physical LPI allocation with its reverse map (pLPI -> domain, device, event),
+ * device assignment bookkeeping, and the delivery of physical LPIs.
+ */
+#include "vits_internal.h"
+
+void vits_host_config_default(struct vits_host_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	vits_memset(cfg, 0, sizeof(*cfg));
+	cfg->sz = sizeof(*cfg);
+	cfg->nr_pcpus = 4;
+	cfg->nr_plpis = 8192;
+	cfg->max_instances = 64;
+	cfg->pdevid_bits = 20;
+	cfg->peventid_bits = 16;
+}
+
+int vits_host_create(const struct vits_host_config *cfg, const struct vits_host_ops *ops,
+		     void *ctx, struct vits_host **out)
+{
+	if (cfg == NULL || ops == NULL || out == NULL || cfg->sz != sizeof(*cfg) ||
+	    ops->sz != sizeof(*ops) || ops->alloc == NULL || ops->free == NULL ||
+	    ops->phys_cmd == NULL || ops->itt_alloc == NULL || ops->itt_free == NULL ||
+	    ops->prop_write == NULL)
+		return VITS_E_INVAL;
+	if (cfg->nr_pcpus == 0 || cfg->nr_pcpus > VITS_MAX_PCPUS || cfg->nr_plpis == 0 ||
+	    cfg->nr_plpis > ((uint32_t)1 << 24) || cfg->max_instances > 65535 ||
+	    cfg->pdevid_bits == 0 || cfg->pdevid_bits > 32 || cfg->peventid_bits == 0 ||
+	    cfg->peventid_bits > 32)
+		return VITS_E_INVAL;
+
+	struct vits_mem mem = { ops->alloc, ops->free, ctx, 0, 0, (uint64_t)1 << 40 };
+	struct vits_host *h = vits_mem_alloc(&mem, sizeof(*h));
+	if (h == NULL)
+		return VITS_E_NOMEM;
+	h->mem = mem;
+	h->cfg = *cfg;
+	if (h->cfg.max_instances == 0)
+		h->cfg.max_instances = 64;
+	h->ops = *ops;
+	h->ctx = ctx;
+	uint32_t words = (cfg->nr_plpis + 63) / 64;
+	h->inst = vits_mem_alloc(&h->mem, sizeof(*h->inst) * h->cfg.max_instances);
+	h->plpi_bitmap = vits_mem_alloc(&h->mem, sizeof(*h->plpi_bitmap) * words);
+	h->plpi = vits_mem_alloc(&h->mem, sizeof(*h->plpi) * cfg->nr_plpis);
+	if (h->inst == NULL || h->plpi_bitmap == NULL || h->plpi == NULL) {
+		vits_host_destroy(h);
+		return VITS_E_NOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+void vits_host_destroy(struct vits_host *h)
+{
+	if (h == NULL)
+		return;
+	struct vits_mem mem = h->mem;
+	vits_mem_free(&mem, h->inst, sizeof(*h->inst) * h->cfg.max_instances);
+	vits_mem_free(&mem, h->plpi_bitmap, sizeof(*h->plpi_bitmap) * ((h->cfg.nr_plpis + 63) / 64));
+	vits_mem_free(&mem, h->plpi, sizeof(*h->plpi) * h->cfg.nr_plpis);
+	mem.free(mem.ctx, h, sizeof(*h));
+}
+
+int vits_host_attach(struct vits_host *h, struct vits *v)
+{
+	for (uint32_t i = 0; i < h->cfg.max_instances; i++) {
+		if (h->inst[i] == NULL) {
+			h->inst[i] = v;
+			v->host_slot = i;
+			return 0;
+		}
+	}
+	return VITS_E_NOSPC;
+}
+
+void vits_host_detach(struct vits_host *h, struct vits *v)
+{
+	if (h->inst[v->host_slot] == v)
+		h->inst[v->host_slot] = NULL;
+}
+
+/* A free physical LPI, owned by (v, vdevid, ev) from now on; 0 when none is left. */
+uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdevid, uint32_t ev)
+{
+	uint32_t words = (h->cfg.nr_plpis + 63) / 64;
+	for (uint32_t k = 0; k < words; k++) {
+		uint32_t w = (h->plpi_hint + k) % words;
+		uint64_t bits = h->plpi_bitmap[w];
+		if (bits == ~(uint64_t)0)
+			continue;
+		uint32_t b = (uint32_t)__builtin_ctzll(~bits);
+		uint32_t idx = w * 64 + b;
+		if (idx >= h->cfg.nr_plpis)
+			continue;
+		h->plpi_bitmap[w] |= (uint64_t)1 << b;
+		h->plpi[idx].slot = v->host_slot + 1;
+		h->plpi[idx].vdevid = vdevid;
+		h->plpi[idx].eventid = ev;
+		h->plpi_hint = w;
+		return LPI_INTID_BASE + idx;
+	}
+	return 0;
+}
+
+void vits_host_plpi_free(struct vits_host *h, uint32_t plpi)
+{
+	uint32_t idx = plpi - LPI_INTID_BASE;
+	h->plpi_bitmap[idx / 64] &= ~((uint64_t)1 << (idx % 64));
+	h->plpi[idx].slot = 0;
+}
+
+bool vits_host_pdev_taken(const struct vits_host *h, uint32_t pdevid)
+{
+	for (uint32_t i = 0; i < h->cfg.max_instances; i++) {
+		const struct vits *v = h->inst[i];
+		if (v == NULL)
+			continue;
+		for (uint32_t s = 0; s < v->devs.cap; s++) {
+			const struct vits_dev *d = v->devs.slot[s];
+			if (d != NULL && d->assigned && d->pdevid == pdevid)
+				return true;
+		}
+	}
+	return false;
+}
+
+int vits_host_plpi(struct vits_host *h, uint32_t plpi)
+{
+	if (h == NULL)
+		return VITS_E_INVAL;
+	if (plpi < LPI_INTID_BASE || plpi - LPI_INTID_BASE >= h->cfg.nr_plpis)
+		return VITS_E_RANGE;
+	const struct vits_host_plpi *m = &h->plpi[plpi - LPI_INTID_BASE];
+	if (m->slot == 0)
+		return VITS_R_NOT_ASSIGNED;     /* nobody owns it: dropped */
+	struct vits *v = h->inst[m->slot - 1];
+	v->st.host_lpis++;
+
+	int why = VITS_R_NONE;
+	const struct vits_dev *d = vits_dev_find(v, m->vdevid);
+	uint32_t intid = 0;
+	if (d == NULL || !d->valid || !d->ites[m->eventid].intid) {
+		why = VITS_R_EVENT_UNMAPPED;
+	} else {
+		intid = d->ites[m->eventid].intid;
+		/* A physical LPI for an LPI the guest disabled (and invalidated) is a
+		 * spurious host interrupt: host work the guest asked not to cause.  It
+		 * still becomes pending, as a disabled LPI does on a real ITS. */
+		if (!(v->lpi_cfg[intid - LPI_INTID_BASE] & 1))
+			v->st.host_lpis_spurious++;
+		why = vits_translate(v, m->vdevid, m->eventid);
+	}
+	if (why != VITS_R_NONE)
+		v->st.host_lpis_dropped++;
+	if (v->ops.trace) {
+		struct vits_event ev = { .type = VITS_EV_HOST_LPI };
+		ev.u.host_lpi.plpi = plpi;
+		ev.u.host_lpi.intid = intid;
+		ev.u.host_lpi.reason = (uint8_t)why;
+		vits_trace(v, &ev);
+	}
+	return why;
+}

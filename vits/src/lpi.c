@@ -1,0 +1,73 @@
+/*
+ * lpi.c: LPI configuration as last read, pending state, and delivery to vCPUs.
+ *
+ * Pending state lives in the (virtual) redistributor of the vCPU the LPI was made
+ * pending on (IHI 0069 5.1.1): it is not the ITS's, so MAPC does not move it, while
+ * MOVI and MOVALL do.  Delivery hands the LPI to the vGIC through ops.inject.
+ */
+#include "vits_internal.h"
+
+#define LPI_CFG_ENABLE 0x01u
+
+/* A valid LPI of the current property table (or of intid_bits when none is set). */
+bool vits_intid_valid(const struct vits *v, uint32_t intid)
+{
+	unsigned bits = v->prop_bits ? v->prop_bits : v->cfg.intid_bits;
+	if (intid < LPI_INTID_BASE)
+		return false;
+	return bits >= 32 || intid < ((uint32_t)1 << bits);
+}
+
+/* Re-read the property byte (MAPTI, MAPI, INV, INVALL). */
+void vits_lpi_read_cfg(struct vits *v, uint32_t intid)
+{
+	uint32_t i = intid - LPI_INTID_BASE;
+	uint8_t b;
+
+	if (v->prop_bits == 0)
+		return;         /* no table: the byte stays as it was (0 after reset) */
+	v->st.prop_reads++;
+	if (vits_read_guest(v, v->prop_gpa + i, &b, 1) < 0) {
+		v->st.prop_faults++;    /* keep the old byte, as KVM does */
+		return;
+	}
+	v->lpi_cfg[i] = b;
+}
+
+void vits_lpi_try_deliver(struct vits *v, uint32_t intid)
+{
+	uint32_t i = intid - LPI_INTID_BASE;
+	if (!v->lpi_pending[i] || !(v->lpi_cfg[i] & LPI_CFG_ENABLE))
+		return;
+	v->lpi_pending[i] = 0;
+	v->st.injections++;
+	v->ops.inject(v->ctx, v->lpi_pvcpu[i], intid);
+	if (v->ops.trace) {
+		struct vits_event ev = { .type = VITS_EV_INJECT };
+		ev.u.inject.vcpu = v->lpi_pvcpu[i];
+		ev.u.inject.intid = intid;
+		vits_trace(v, &ev);
+	}
+}
+
+void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu)
+{
+	uint32_t i = intid - LPI_INTID_BASE;
+	/* IMPDEF choice: an LPI already pending elsewhere is re-targeted to the latest
+	 * writer's vCPU; an LPI is pending on one redistributor at a time. */
+	v->lpi_pending[i] = 1;
+	v->lpi_pvcpu[i] = vcpu;
+	vits_lpi_try_deliver(v, intid);
+}
+
+void vits_lpi_clear_pending(struct vits *v, uint32_t intid)
+{
+	v->lpi_pending[intid - LPI_INTID_BASE] = 0;
+}
+
+void vits_lpi_reset(struct vits *v)
+{
+	vits_memset(v->lpi_cfg, 0, v->nr_lpis);
+	vits_memset(v->lpi_pending, 0, v->nr_lpis);
+	vits_memset(v->lpi_pvcpu, 0, sizeof(*v->lpi_pvcpu) * v->nr_lpis);
+}

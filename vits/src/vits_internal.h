@@ -1,0 +1,204 @@
+/*
+ * vits_internal.h: the engine's private state, shared by the files of vits/src only.
+ */
+#ifndef VITS_INTERNAL_H
+#define VITS_INTERNAL_H
+
+#include "vits.h"
+
+#define VITS_INTERNAL __attribute__((visibility("hidden")))
+
+/* ---- capped allocation (alloc.c) ---- */
+
+struct vits_mem {
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+	uint64_t used, peak, cap;
+};
+
+VITS_INTERNAL void *vits_mem_alloc(struct vits_mem *m, size_t size);
+VITS_INTERNAL void vits_mem_free(struct vits_mem *m, void *p, size_t size);
+
+/* ---- interrupt translation table entry and device ---- */
+
+struct vits_ite {
+	uint32_t intid;         /* 0: event not mapped */
+	uint16_t icid;
+	uint16_t pcpu;          /* physical collection of plpi */
+	uint32_t plpi;          /* physical LPI when the device is assigned, else 0 */
+};
+
+struct vits_dev {
+	uint32_t devid;
+	uint8_t valid;          /* guest MAPD V=1 in force */
+	uint8_t event_bits;     /* MAPD Size + 1 */
+	uint8_t assigned;       /* embedder assigned it to a physical device */
+	uint8_t pmapped;        /* a physical MAPD V=1 is in force */
+	uint32_t pdevid;
+	uint32_t nr_mapped;     /* events mapped */
+	uint64_t itt_addr;
+	uint64_t pitt;          /* host ITT address (assigned devices) */
+	uint64_t pitt_bytes;
+	struct vits_ite *ites;  /* 2^event_bits entries when valid */
+};
+
+/* Open-addressing (linear probing) map DeviceID -> struct vits_dev *. */
+struct vits_devmap {
+	struct vits_dev **slot;
+	uint32_t cap;           /* power of two, 0 before the first insert */
+	uint32_t count;
+};
+
+/* ---- translation cache ---- */
+
+struct vits_xlate {
+	uint32_t devid, eventid;
+	uint32_t intid, vcpu;
+	uint32_t gen;           /* valid iff == vits.xgen */
+};
+
+/* ---- per-instance state ---- */
+
+#define VITS_COLL_UNMAPPED 0xffffffffu
+#define VITS_MAX_PCPUS 4096u
+
+struct vits {
+	struct vits_config cfg;
+	struct vits_ops ops;
+	void *ctx;
+	struct vits_mem mem;
+	struct vits_host *host;
+	uint32_t host_slot;
+
+	/* registers */
+	uint32_t ctlr;          /* Enabled only */
+	uint64_t typer;
+	uint64_t cbaser;
+	uint64_t baser[GITS_BASER_COUNT];
+	uint32_t cwriter;       /* byte offset */
+	uint32_t creadr;        /* byte offset */
+	uint8_t stalled;
+	uint32_t qsize;         /* bytes; 0 when CBASER invalid */
+
+	/* tables */
+	struct vits_devmap devs;
+	uint32_t *coll;         /* 2^cid_bits entries: target vCPU or VITS_COLL_UNMAPPED */
+	uint32_t nr_coll;
+
+	/* LPIs: index = INTID - 8192 */
+	uint32_t nr_lpis;       /* 2^intid_bits - 8192 */
+	uint8_t *lpi_cfg;
+	uint8_t *lpi_pending;
+	uint32_t *lpi_pvcpu;
+	uint64_t prop_gpa;
+	uint8_t prop_bits;      /* 0: no property table */
+
+	/* physical routing */
+	uint32_t *vcpu_pcpu;
+	uint32_t nr_assigned_mapped;  /* assigned devices with a physical MAPD in force */
+
+	/* MSI translation cache */
+	struct vits_xlate *xc;
+	uint32_t xc_mask;
+	uint32_t xgen;
+
+	/* the guest command being processed (cause of physical commands) */
+	uint32_t cur_offset;
+	uint32_t cur_opcode;
+	uint8_t cur_cause;
+
+	struct vits_stats st;
+};
+
+/* ---- host (host.c) ---- */
+
+struct vits_host_plpi {
+	uint32_t slot;          /* instance slot + 1; 0 = free */
+	uint32_t vdevid, eventid;
+};
+
+struct vits_host {
+	struct vits_host_config cfg;
+	struct vits_host_ops ops;
+	void *ctx;
+	struct vits_mem mem;
+	struct vits **inst;     /* max_instances slots */
+	uint64_t *plpi_bitmap;  /* 1 = in use */
+	struct vits_host_plpi *plpi;
+	uint32_t plpi_hint;
+};
+
+/* ---- trace helpers (vits.c) ---- */
+
+static inline void vits_trace(struct vits *v, struct vits_event *ev)
+{
+	if (vits_unlikely(v->ops.trace != NULL)) {
+		ev->domain = v->cfg.domain_id;
+		v->ops.trace(v->ctx, ev);
+	}
+}
+
+VITS_INTERNAL int vits_read_guest(struct vits *v, uint64_t gpa, void *buf, uint32_t len);
+
+/* ---- device map (devmap.c) ---- */
+
+VITS_INTERNAL struct vits_dev *vits_dev_find(const struct vits *v, uint32_t devid);
+VITS_INTERNAL struct vits_dev *vits_dev_get(struct vits *v, uint32_t devid);
+VITS_INTERNAL void vits_dev_put(struct vits *v, struct vits_dev *d);
+VITS_INTERNAL void vits_devmap_free(struct vits *v);
+
+/* ---- LPIs and delivery (lpi.c) ---- */
+
+VITS_INTERNAL bool vits_intid_valid(const struct vits *v, uint32_t intid);
+VITS_INTERNAL void vits_lpi_read_cfg(struct vits *v, uint32_t intid);
+VITS_INTERNAL void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu);
+VITS_INTERNAL void vits_lpi_clear_pending(struct vits *v, uint32_t intid);
+VITS_INTERNAL void vits_lpi_try_deliver(struct vits *v, uint32_t intid);
+VITS_INTERNAL void vits_lpi_reset(struct vits *v);
+
+/* ---- translation cache (xlate.c) ---- */
+
+VITS_INTERNAL void vits_xlate_flush(struct vits *v);
+VITS_INTERNAL void vits_xlate_drop(struct vits *v, uint32_t devid, uint32_t eventid);
+VITS_INTERNAL int vits_translate(struct vits *v, uint32_t devid, uint32_t eventid);
+
+/* ---- command queue (cmdq.c) ---- */
+
+VITS_INTERNAL int vits_cmdq_process(struct vits *v);
+
+/* ---- commands (commands.c) ---- */
+
+VITS_INTERNAL enum vits_reason vits_cmd_execute(struct vits *v, const struct its_cmd *c);
+VITS_INTERNAL enum vits_reason vits_dev_check_table(struct vits *v, uint32_t devid);
+VITS_INTERNAL void vits_dev_unmap(struct vits *v, struct vits_dev *d);
+
+/* ---- registers (regs.c) ---- */
+
+VITS_INTERNAL void vits_regs_reset(struct vits *v);
+
+/* ---- physical side, forward policy (forward.c) ---- */
+
+VITS_INTERNAL void vits_phys_emit(struct vits *v, const struct its_cmd *c);
+VITS_INTERNAL uint32_t vits_phys_pcpu(const struct vits *v, uint32_t vcpu);
+VITS_INTERNAL void vits_fwd_mapd(struct vits *v, struct vits_dev *d);
+VITS_INTERNAL void vits_fwd_unmapd(struct vits *v, struct vits_dev *d);
+VITS_INTERNAL enum vits_reason vits_fwd_mapti(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_fwd_movi(struct vits *v, struct vits_dev *d, uint32_t ev,
+				 uint32_t new_vcpu);
+VITS_INTERNAL void vits_fwd_discard(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_fwd_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_fwd_invall(struct vits *v, uint32_t icid, uint32_t vcpu);
+VITS_INTERNAL void vits_fwd_sync(struct vits *v, uint32_t vcpu);
+VITS_INTERNAL void vits_fwd_clear(struct vits *v, struct vits_dev *d, uint32_t ev);
+
+/* ---- host bookkeeping (host.c) ---- */
+
+VITS_INTERNAL int vits_host_attach(struct vits_host *h, struct vits *v);
+VITS_INTERNAL void vits_host_detach(struct vits_host *h, struct vits *v);
+VITS_INTERNAL uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v,
+					    uint32_t vdevid, uint32_t ev);
+VITS_INTERNAL void vits_host_plpi_free(struct vits_host *h, uint32_t plpi);
+VITS_INTERNAL bool vits_host_pdev_taken(const struct vits_host *h, uint32_t pdevid);
+
+#endif /* VITS_INTERNAL_H */
