@@ -118,6 +118,8 @@ void vits_fwd_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 		return;
 	struct its_cmd c = its_mk_devev(ITS_OP_DISCARD, d->pdevid, ev);
 	vits_phys_emit(v, &c);
+	if (v->cur_cause == VITS_CAUSE_TEARDOWN)
+		v->teardown_pcpus[ite->pcpu / 64] |= (uint64_t)1 << (ite->pcpu % 64);
 	/* Wipe the host configuration so the next owner starts disabled. */
 	v->host->ops.prop_write(v->host->ctx, ite->plpi, 0);
 	vits_host_plpi_free(v->host, ite->plpi);

@@ -150,6 +150,21 @@ int vits_create(const struct vits_config *cfg, const struct vits_ops *ops, void 
 	return 0;
 }
 
+/* A SYNC on each pCPU whose LPIs a teardown discarded: the teardown has completed
+ * before the physical LPIs go back to the host for reuse. */
+static void vits_teardown_sync(struct vits *v)
+{
+	if (v->host == NULL)
+		return;
+	for (uint32_t p = 0; p < v->host->cfg.nr_pcpus; p++) {
+		if (!(v->teardown_pcpus[p / 64] >> (p % 64) & 1))
+			continue;
+		struct its_cmd c = its_mk_sync(p);
+		vits_phys_emit(v, &c);
+	}
+	vits_memset(v->teardown_pcpus, 0, sizeof(v->teardown_pcpus));
+}
+
 /* Unmap every device (physical teardown included) and forget assignments. */
 static void teardown_devices(struct vits *v)
 {
@@ -159,14 +174,7 @@ static void teardown_devices(struct vits *v)
 		if (d != NULL)
 			vits_dev_unmap(v, d);
 	}
-	if (v->host != NULL && v->st.phys_cmd_total != 0) {
-		/* One SYNC per physical CPU we sent commands through makes the teardown
-		 * complete before the physical LPIs are reused. */
-		for (uint32_t p = 0; p < v->host->cfg.nr_pcpus && p < v->cfg.nr_vcpus; p++) {
-			struct its_cmd c = its_mk_sync(p);
-			vits_phys_emit(v, &c);
-		}
-	}
+	vits_teardown_sync(v);
 	vits_devmap_free(v);
 	v->nr_assigned_mapped = 0;
 }
@@ -290,6 +298,7 @@ int vits_unassign_device(struct vits *v, uint32_t vdevid)
 		/* The device stays mapped for the guest, but purely virtual now. */
 		for (uint32_t e = 0; e < ((uint32_t)1 << d->event_bits); e++)
 			d->ites[e].plpi = 0;
+		vits_teardown_sync(v);
 	}
 	d->assigned = 0;
 	trace_assign(v, vdevid, d->pdevid, false);

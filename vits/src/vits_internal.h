@@ -97,6 +97,7 @@ struct vits {
 	/* physical routing */
 	uint32_t *vcpu_pcpu;
 	uint32_t nr_assigned_mapped;  /* assigned devices with a physical MAPD in force */
+	uint64_t teardown_pcpus[VITS_MAX_PCPUS / 64];  /* pCPUs a teardown DISCARD touched */
 
 	/* MSI translation cache */
 	struct vits_xlate *xc;
