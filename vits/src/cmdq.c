@@ -7,7 +7,15 @@
 
 static bool cmdq_runnable(const struct vits *v)
 {
-	return (v->ctlr & 1) && v->qsize != 0 && !v->stalled && v->creadr != v->cwriter;
+	return !v->tearing_down && (v->ctlr & 1) && v->qsize != 0 && !v->stalled &&
+	       v->creadr != v->cwriter;
+}
+
+static void creadr_advance(struct vits *v)
+{
+	v->creadr += ITS_CMD_BYTES;
+	if (v->creadr >= v->qsize)
+		v->creadr = 0;
 }
 
 static void trace_creadr(struct vits *v)
@@ -32,13 +40,29 @@ static void trace_cmd(struct vits *v, uint32_t off, const struct its_cmd *c,
 	vits_trace(v, &ev);
 }
 
-/* Run queued commands, at most budget of them.  Returns how many ran. */
+/*
+ * Run queued commands, at most budget of them.  Returns how many ran.
+ *
+ * A command whose physical commands could not all be queued (the physical queue is
+ * full) has run in the engine, but CREADR stays on it ("in flight") until they are:
+ * the guest cannot see it complete before the hardware has it.  The next call sends
+ * the waiting physical commands first, then moves CREADR on.
+ */
 int vits_cmdq_process(struct vits *v)
 {
 	uint32_t budget = v->cfg.budget, done = 0;
 	uint64_t base = v->cbaser & GITS_FIELD_MASK(CBASER, PA);
 	bool moved = false;
 
+	if (v->host != NULL && !vits_ob_flush(v))
+		return 0;
+	if (v->inflight) {
+		v->inflight = 0;
+		if (v->qsize != 0 && v->creadr != v->cwriter) {
+			creadr_advance(v);
+			moved = true;
+		}
+	}
 	while (cmdq_runnable(v)) {
 		if (budget != 0 && done >= budget)
 			break;
@@ -47,6 +71,7 @@ int vits_cmdq_process(struct vits *v)
 		enum vits_reason why;
 
 		v->cur_offset = v->creadr;
+		v->cur_opcode = 0;
 		v->cur_cause = VITS_CAUSE_GUEST_CMD;
 		if (vits_read_guest(v, base + v->creadr, raw, sizeof(raw)) < 0) {
 			why = VITS_R_MEM_FAULT;
@@ -74,9 +99,11 @@ int vits_cmdq_process(struct vits *v)
 			moved = true;
 			break;
 		}
-		v->creadr += ITS_CMD_BYTES;
-		if (v->creadr >= v->qsize)
-			v->creadr = 0;
+		if (v->host != NULL && !vits_ob_flush(v)) {
+			v->inflight = 1;
+			break;
+		}
+		creadr_advance(v);
 		moved = true;
 	}
 	if (moved)

@@ -121,7 +121,7 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 	if (!d->valid)
 		return;
 	if (d->assigned)
-		vits_fwd_unmapd(v, d);
+		vits_phys_unmapd(v, d);
 	uint32_t n = (uint32_t)1 << d->event_bits;
 	for (uint32_t e = 0; e < n && d->nr_mapped; e++) {
 		if (d->ites[e].intid) {
@@ -166,6 +166,11 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 	if (v->ops.ram_check && !v->ops.ram_check(v->ctx, itt, (uint64_t)8 << bits))
 		return VITS_R_ITT_OUTSIDE_RAM;
 
+	/* Room to unmap this device later (a DISCARD per event, MAPD V=0, SYNCs), so
+	 * its teardown can always be queued. */
+	if (d != NULL && d->assigned && v->host != NULL &&
+	    vits_ob_reserve(v, ((uint64_t)1 << bits) + 2 + v->host->cfg.nr_pcpus) < 0)
+		return VITS_R_NO_MEMORY;
 	struct vits_ite *ites = vits_mem_alloc(&v->mem, itt_bytes(bits));
 	if (ites == NULL)
 		return VITS_R_NO_MEMORY;
@@ -182,7 +187,7 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 	d->itt_addr = itt;
 	d->nr_mapped = 0;
 	if (d->assigned)
-		vits_fwd_mapd(v, d);
+		vits_phys_mapd(v, d);
 	return VITS_R_NONE;
 }
 
@@ -232,7 +237,7 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	ite->plpi = 0;
 	d->nr_mapped++;
 	vits_lpi_read_cfg(v, (uint32_t)intid);
-	if (d->assigned && vits_fwd_mapti(v, d, (uint32_t)ev) != VITS_R_NONE) {
+	if (d->assigned && vits_phys_mapti(v, d, (uint32_t)ev) != VITS_R_NONE) {
 		ite->intid = 0;
 		d->nr_mapped--;
 		return VITS_R_NO_MEMORY;
@@ -272,7 +277,7 @@ static enum vits_reason cmd_movi(struct vits *v, const struct its_cmd *c)
 		v->lpi_pvcpu[i] = to;
 	vits_xlate_drop(v, r.d->devid, r.ev);
 	if (r.d->assigned)
-		vits_fwd_movi(v, r.d, r.ev, to);
+		vits_phys_movi(v, r.d, r.ev, to);
 	return VITS_R_NONE;
 }
 
@@ -285,7 +290,7 @@ static enum vits_reason cmd_discard(struct vits *v, const struct its_cmd *c)
 	if (why)
 		return why;
 	if (r.d->assigned)
-		vits_fwd_discard(v, r.d, r.ev);
+		vits_phys_discard(v, r.d, r.ev);
 	vits_lpi_clear_pending(v, r.ite->intid);
 	r.ite->intid = 0;
 	r.d->nr_mapped--;
@@ -313,7 +318,7 @@ static enum vits_reason cmd_clear(struct vits *v, const struct its_cmd *c)
 		return why;
 	vits_lpi_clear_pending(v, r.ite->intid);
 	if (r.d->assigned)
-		vits_fwd_clear(v, r.d, r.ev);
+		vits_phys_clear(v, r.d, r.ev);
 	return VITS_R_NONE;
 }
 
@@ -326,7 +331,7 @@ static enum vits_reason cmd_inv(struct vits *v, const struct its_cmd *c)
 		return why;
 	vits_lpi_read_cfg(v, r.ite->intid);
 	if (r.d->assigned)
-		vits_fwd_inv(v, r.d, r.ev);
+		vits_policy_inv(v, r.d, r.ev);
 	vits_lpi_try_deliver(v, r.ite->intid);
 	return VITS_R_NONE;
 }
@@ -359,7 +364,7 @@ static enum vits_reason cmd_invall(struct vits *v, const struct its_cmd *c)
 			vits_lpi_try_deliver(v, ite->intid);
 		}
 	}
-	vits_fwd_invall(v, (uint32_t)icid, vcpu);
+	vits_policy_invall(v, (uint32_t)icid);
 	return VITS_R_NONE;
 }
 
@@ -369,7 +374,7 @@ static enum vits_reason cmd_sync(struct vits *v, const struct its_cmd *c)
 	if (!rd_valid(v, rd))
 		return VITS_R_PROCNUM_OOR;
 	/* Every earlier command has completed: the engine runs them synchronously. */
-	vits_fwd_sync(v, (uint32_t)rd);
+	vits_policy_sync(v, (uint32_t)rd);
 	return VITS_R_NONE;
 }
 

@@ -46,7 +46,8 @@ int vits_host_create(const struct vits_host_config *cfg, const struct vits_host_
 	h->inst = vits_mem_alloc(&h->mem, sizeof(*h->inst) * h->cfg.max_instances);
 	h->plpi_bitmap = vits_mem_alloc(&h->mem, sizeof(*h->plpi_bitmap) * words);
 	h->plpi = vits_mem_alloc(&h->mem, sizeof(*h->plpi) * cfg->nr_plpis);
-	if (h->inst == NULL || h->plpi_bitmap == NULL || h->plpi == NULL) {
+	h->dirty = vits_mem_alloc(&h->mem, sizeof(*h->dirty) * words);
+	if (h->inst == NULL || h->plpi_bitmap == NULL || h->plpi == NULL || h->dirty == NULL) {
 		vits_host_destroy(h);
 		return VITS_E_NOMEM;
 	}
@@ -62,6 +63,7 @@ void vits_host_destroy(struct vits_host *h)
 	vits_mem_free(&mem, h->inst, sizeof(*h->inst) * h->cfg.max_instances);
 	vits_mem_free(&mem, h->plpi_bitmap, sizeof(*h->plpi_bitmap) * ((h->cfg.nr_plpis + 63) / 64));
 	vits_mem_free(&mem, h->plpi, sizeof(*h->plpi) * h->cfg.nr_plpis);
+	vits_mem_free(&mem, h->dirty, sizeof(*h->dirty) * ((h->cfg.nr_plpis + 63) / 64));
 	mem.free(mem.ctx, h, sizeof(*h));
 }
 
@@ -71,6 +73,7 @@ int vits_host_attach(struct vits_host *h, struct vits *v)
 		if (h->inst[i] == NULL) {
 			h->inst[i] = v;
 			v->host_slot = i;
+			h->st.instances++;
 			return 0;
 		}
 	}
@@ -79,8 +82,10 @@ int vits_host_attach(struct vits_host *h, struct vits *v)
 
 void vits_host_detach(struct vits_host *h, struct vits *v)
 {
-	if (h->inst[v->host_slot] == v)
+	if (h->inst[v->host_slot] == v) {
 		h->inst[v->host_slot] = NULL;
+		h->st.instances--;
+	}
 }
 
 /* A free physical LPI, owned by (v, vdevid, ev) from now on; 0 when none is left. */
@@ -100,7 +105,9 @@ uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdev
 		h->plpi[idx].slot = v->host_slot + 1;
 		h->plpi[idx].vdevid = vdevid;
 		h->plpi[idx].eventid = ev;
+		h->plpi[idx].pcpu = 0;
 		h->plpi_hint = w;
+		h->st.plpis_in_use++;
 		return LPI_INTID_BASE + idx;
 	}
 	return 0;
@@ -111,6 +118,67 @@ void vits_host_plpi_free(struct vits_host *h, uint32_t plpi)
 	uint32_t idx = plpi - LPI_INTID_BASE;
 	h->plpi_bitmap[idx / 64] &= ~((uint64_t)1 << (idx % 64));
 	h->plpi[idx].slot = 0;
+	h->st.plpis_in_use--;
+}
+
+void vits_host_plpi_move(struct vits_host *h, uint32_t plpi, uint32_t pcpu)
+{
+	h->plpi[plpi - LPI_INTID_BASE].pcpu = pcpu;
+}
+
+/* Dirty bits of the lazy policies, one per physical LPI.  Set and clear report
+ * whether the bit changed, so the owners' counts stay exact. */
+bool vits_host_dirty_set(struct vits_host *h, uint32_t plpi)
+{
+	uint32_t i = plpi - LPI_INTID_BASE;
+	uint64_t bit = (uint64_t)1 << (i % 64);
+	if (h->dirty[i / 64] & bit)
+		return false;
+	h->dirty[i / 64] |= bit;
+	h->st.dirty_plpis++;
+	return true;
+}
+
+bool vits_host_dirty_clear(struct vits_host *h, uint32_t plpi)
+{
+	uint32_t i = plpi - LPI_INTID_BASE;
+	uint64_t bit = (uint64_t)1 << (i % 64);
+	if (!(h->dirty[i / 64] & bit))
+		return false;
+	h->dirty[i / 64] &= ~bit;
+	h->st.dirty_plpis--;
+	return true;
+}
+
+/* A physical INVALL on pcpu re-read every LPI there: clear their dirty bits, only
+ * those of instance `only` (lazy) or every instance's (only == NULL, lazy-global). */
+void vits_host_dirty_clear_pcpu(struct vits_host *h, uint32_t pcpu, const struct vits *only)
+{
+	uint32_t words = (h->cfg.nr_plpis + 63) / 64;
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t bits = h->dirty[w];
+		while (bits != 0) {
+			uint32_t b = (uint32_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			const struct vits_host_plpi *m = &h->plpi[w * 64 + b];
+			if (m->slot == 0 || m->pcpu != pcpu)
+				continue;
+			struct vits *owner = h->inst[m->slot - 1];
+			if (only != NULL && owner != only)
+				continue;
+			h->dirty[w] &= ~((uint64_t)1 << b);
+			h->st.dirty_plpis--;
+			owner->st.dirty_lpis--;
+		}
+	}
+}
+
+int vits_host_get_stats(const struct vits_host *h, struct vits_host_stats *out)
+{
+	if (h == NULL || out == NULL)
+		return VITS_E_INVAL;
+	*out = h->st;
+	return 0;
 }
 
 bool vits_host_pdev_taken(const struct vits_host *h, uint32_t pdevid)
@@ -135,10 +203,13 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 	if (plpi < LPI_INTID_BASE || plpi - LPI_INTID_BASE >= h->cfg.nr_plpis)
 		return VITS_E_RANGE;
 	const struct vits_host_plpi *m = &h->plpi[plpi - LPI_INTID_BASE];
-	if (m->slot == 0)
-		return VITS_R_NOT_ASSIGNED;     /* nobody owns it: dropped */
+	if (m->slot == 0) {
+		h->st.host_lpis_dropped++;      /* nobody owns it: dropped */
+		return VITS_R_NOT_ASSIGNED;
+	}
 	struct vits *v = h->inst[m->slot - 1];
 	v->st.host_lpis++;
+	h->st.host_lpis++;
 
 	int why = VITS_R_NONE;
 	const struct vits_dev *d = vits_dev_find(v, m->vdevid);
@@ -150,12 +221,16 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 		/* A physical LPI for an LPI the guest disabled (and invalidated) is a
 		 * spurious host interrupt: host work the guest asked not to cause.  It
 		 * still becomes pending, as a disabled LPI does on a real ITS. */
-		if (!(v->lpi_cfg[intid - LPI_INTID_BASE] & 1))
+		if (!(v->lpi_cfg[intid - LPI_INTID_BASE] & 1)) {
 			v->st.host_lpis_spurious++;
+			h->st.host_lpis_spurious++;
+		}
 		why = vits_translate(v, m->vdevid, m->eventid);
 	}
-	if (why != VITS_R_NONE)
+	if (why != VITS_R_NONE) {
 		v->st.host_lpis_dropped++;
+		h->st.host_lpis_dropped++;
+	}
 	if (v->ops.trace) {
 		struct vits_event ev = { .type = VITS_EV_HOST_LPI };
 		ev.u.host_lpi.plpi = plpi;

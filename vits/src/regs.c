@@ -89,6 +89,7 @@ static void wr_cbaser(struct vits *v, uint64_t off, uint64_t val)
 	 * queue invariant CWRITER < size holds. */
 	v->creadr = 0;
 	v->stalled = 0;
+	v->inflight = 0;        /* its physical commands stay queued in the outbox */
 	if (v->cwriter >= v->qsize)
 		v->cwriter = 0;
 }

@@ -47,7 +47,8 @@ static int config_check(const struct vits_config *c)
 	    c->eventid_bits > 32 || c->cid_bits < 1 || c->cid_bits > 16 ||
 	    c->intid_bits < 14 || c->intid_bits > 24)
 		return VITS_E_INVAL;
-	if (c->error_mode > VITS_ERRMODE_STALL)
+	if (c->error_mode > VITS_ERRMODE_STALL || c->policy >= VITS_POLICY_COUNT ||
+	    c->sync_squash > 1)
 		return VITS_E_INVAL;
 	if (c->xlate_cache & (c->xlate_cache - 1) || c->xlate_cache > (1u << 20))
 		return VITS_E_INVAL;
@@ -67,6 +68,8 @@ static void free_arrays(struct vits *v)
 	vits_mem_free(&v->mem, v->lpi_pvcpu, sizeof(*v->lpi_pvcpu) * v->nr_lpis);
 	vits_mem_free(&v->mem, v->xc, xc_bytes(v));
 	vits_mem_free(&v->mem, v->vcpu_pcpu, pcpu_bytes(v));
+	vits_mem_free(&v->mem, v->rmap, sizeof(*v->rmap) * v->nr_lpis);
+	vits_ob_free(v);
 }
 
 static void state_reset(struct vits *v)
@@ -120,8 +123,16 @@ int vits_create(const struct vits_config *cfg, const struct vits_ops *ops, void 
 	v->lpi_pvcpu = vits_mem_alloc(&v->mem, sizeof(*v->lpi_pvcpu) * v->nr_lpis);
 	v->xc = vits_mem_alloc(&v->mem, xc_bytes(v));
 	v->vcpu_pcpu = vits_mem_alloc(&v->mem, pcpu_bytes(v));
+	bool rmap_ok = true;
+	if (host != NULL && vits_policy_traps(v)) {
+		/* The bounded reverse map the trapping policies need: one event per LPI. */
+		v->rmap = vits_mem_alloc(&v->mem, sizeof(*v->rmap) * v->nr_lpis);
+		rmap_ok = v->rmap != NULL;
+	}
+	if (host != NULL && vits_ob_reserve(v, 2u * host->cfg.nr_pcpus + 64) < 0)
+		rmap_ok = false;
 	if (v->coll == NULL || v->lpi_cfg == NULL || v->lpi_pending == NULL ||
-	    v->lpi_pvcpu == NULL || v->xc == NULL || v->vcpu_pcpu == NULL) {
+	    v->lpi_pvcpu == NULL || v->xc == NULL || v->vcpu_pcpu == NULL || !rmap_ok) {
 		free_arrays(v);
 		v->mem.free(v->mem.ctx, v, sizeof(*v));
 		return VITS_E_NOMEM;
@@ -150,51 +161,84 @@ int vits_create(const struct vits_config *cfg, const struct vits_ops *ops, void 
 	return 0;
 }
 
-/* A SYNC on each pCPU whose LPIs a teardown discarded: the teardown has completed
- * before the physical LPIs go back to the host for reuse. */
-static void vits_teardown_sync(struct vits *v)
+/*
+ * Leave the physical ITS clean: every device unmapped (host bytes wiped, DISCARD per
+ * event, MAPD V=0), then a SYNC on each physical collection that got commands.
+ * Resumable: a device is marked unmapped once its commands are queued, so a call
+ * after VITS_E_AGAIN carries on where the full physical queue stopped it.
+ */
+static int teardown(struct vits *v)
 {
-	if (v->host == NULL)
-		return;
-	for (uint32_t p = 0; p < v->host->cfg.nr_pcpus; p++) {
-		if (!(v->teardown_pcpus[p / 64] >> (p % 64) & 1))
-			continue;
-		struct its_cmd c = its_mk_sync(p);
-		vits_phys_emit(v, &c);
-	}
-	vits_memset(v->teardown_pcpus, 0, sizeof(v->teardown_pcpus));
-}
+	uint8_t saved = v->cur_cause;
+	int rc = 0;
 
-/* Unmap every device (physical teardown included) and forget assignments. */
-static void teardown_devices(struct vits *v)
-{
 	v->cur_cause = VITS_CAUSE_TEARDOWN;
+	v->cur_opcode = 0;
+	if (v->host != NULL && !vits_ob_flush(v)) {
+		rc = VITS_E_AGAIN;
+		goto out;
+	}
 	for (uint32_t s = 0; s < v->devs.cap; s++) {
 		struct vits_dev *d = v->devs.slot[s];
-		if (d != NULL)
-			vits_dev_unmap(v, d);
+		if (d == NULL || !d->valid)
+			continue;
+		vits_dev_unmap(v, d);
+		if (v->host != NULL && !vits_ob_flush(v)) {
+			rc = VITS_E_AGAIN;
+			goto out;
+		}
 	}
-	vits_teardown_sync(v);
-	vits_devmap_free(v);
-	v->nr_assigned_mapped = 0;
+	if (v->host != NULL) {
+		for (uint32_t w = 0; w < VITS_MAX_PCPUS / 64; w++) {
+			while (v->sync_dirty[w] != 0) {
+				uint32_t b = (uint32_t)__builtin_ctzll(v->sync_dirty[w]);
+				v->sync_dirty[w] &= v->sync_dirty[w] - 1;
+				struct its_cmd c = its_mk_sync(w * 64 + b);
+				vits_phys_emit(v, &c);
+			}
+		}
+		if (!vits_ob_flush(v))
+			rc = VITS_E_AGAIN;
+	}
+out:
+	v->cur_cause = saved;
+	return rc;
 }
 
-void vits_destroy(struct vits *v)
+int vits_destroy(struct vits *v)
 {
 	if (v == NULL)
-		return;
-	teardown_devices(v);
+		return 0;
+	v->tearing_down = 1;
+	int rc = teardown(v);
+	if (rc < 0)
+		return rc;
+	vits_devmap_free(v);
 	if (v->host != NULL)
 		vits_host_detach(v->host, v);
 	free_arrays(v);
 	v->mem.free(v->mem.ctx, v, sizeof(*v));
+	return 0;
 }
 
 int vits_reset(struct vits *v)
 {
 	if (v == NULL)
 		return VITS_E_INVAL;
-	teardown_devices(v);
+	int rc = teardown(v);
+	if (rc < 0)
+		return rc;
+	/* Assignments are the embedder's and survive; everything the guest did goes. */
+	for (uint32_t s = 0; s < v->devs.cap; s++) {
+		struct vits_dev *d = v->devs.slot[s];
+		if (d != NULL && !d->assigned) {
+			vits_dev_put(v, d);
+			s = (uint32_t)-1;       /* the map shifted: rescan from the start */
+		}
+	}
+	v->nr_assigned_mapped = 0;
+	v->inflight = 0;
+	v->tearing_down = 0;
 	state_reset(v);
 	return 0;
 }
@@ -228,7 +272,10 @@ int vits_work_pending(const struct vits *v)
 {
 	if (v == NULL)
 		return 0;
-	return (v->ctlr & 1) && v->qsize != 0 && !v->stalled && v->creadr != v->cwriter;
+	if (v->ob_count != 0 || v->inflight)
+		return 1;
+	return !v->tearing_down && (v->ctlr & 1) && v->qsize != 0 && !v->stalled &&
+	       v->creadr != v->cwriter;
 }
 
 int vits_set_prop_table(struct vits *v, uint64_t gpa, unsigned id_bits)
@@ -292,14 +339,12 @@ int vits_unassign_device(struct vits *v, uint32_t vdevid)
 	struct vits_dev *d = vits_dev_find(v, vdevid);
 	if (d == NULL || !d->assigned)
 		return VITS_E_NOENT;
+	uint8_t saved = v->cur_cause;
 	v->cur_cause = VITS_CAUSE_TEARDOWN;
-	if (d->pmapped) {
-		vits_fwd_unmapd(v, d);
-		/* The device stays mapped for the guest, but purely virtual now. */
-		for (uint32_t e = 0; e < ((uint32_t)1 << d->event_bits); e++)
-			d->ites[e].plpi = 0;
-		vits_teardown_sync(v);
-	}
+	/* The device stays mapped for the guest, but purely virtual from now on. */
+	vits_phys_unmapd(v, d);
+	v->cur_cause = saved;
+	vits_ob_flush(v);
 	d->assigned = 0;
 	trace_assign(v, vdevid, d->pdevid, false);
 	vits_dev_put(v, d);

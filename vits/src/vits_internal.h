@@ -58,6 +58,18 @@ struct vits_xlate {
 	uint32_t gen;           /* valid iff == vits.xgen */
 };
 
+/* ---- physical commands and the reverse map ---- */
+
+struct vits_pcmd {
+	struct its_cmd cmd;
+	uint32_t cause_offset, cause_opcode;
+	uint8_t cause;
+};
+
+struct vits_rmap {
+	uint32_t devid, eventid;  /* validated by lookup: no invalidation needed */
+};
+
 /* ---- per-instance state ---- */
 
 #define VITS_COLL_UNMAPPED 0xffffffffu
@@ -97,12 +109,21 @@ struct vits {
 	/* physical routing */
 	uint32_t *vcpu_pcpu;
 	uint32_t nr_assigned_mapped;  /* assigned devices with a physical MAPD in force */
-	uint64_t teardown_pcpus[VITS_MAX_PCPUS / 64];  /* pCPUs a teardown DISCARD touched */
 
 	/* MSI translation cache */
 	struct vits_xlate *xc;
 	uint32_t xc_mask;
 	uint32_t xgen;
+
+	/* physical commands waiting for room in the physical queue, in order */
+	struct vits_pcmd *ob;
+	uint32_t ob_cap, ob_head, ob_count;
+	uint8_t inflight;       /* the command at CREADR ran; its physical commands wait */
+	uint8_t tearing_down;   /* vits_destroy() returned VITS_E_AGAIN */
+
+	/* policies */
+	struct vits_rmap *rmap; /* vLPI -> (device, event), eager and lazy policies */
+	uint64_t sync_dirty[VITS_MAX_PCPUS / 64];  /* pCPUs sent commands since their SYNC */
 
 	/* the guest command being processed (cause of physical commands) */
 	uint32_t cur_offset;
@@ -117,6 +138,7 @@ struct vits {
 struct vits_host_plpi {
 	uint32_t slot;          /* instance slot + 1; 0 = free */
 	uint32_t vdevid, eventid;
+	uint32_t pcpu;          /* physical collection it is mapped to */
 };
 
 struct vits_host {
@@ -128,6 +150,8 @@ struct vits_host {
 	uint64_t *plpi_bitmap;  /* 1 = in use */
 	struct vits_host_plpi *plpi;
 	uint32_t plpi_hint;
+	uint64_t *dirty;        /* lazy policies: host byte written, not yet invalidated */
+	struct vits_host_stats st;
 };
 
 /* ---- trace helpers (vits.c) ---- */
@@ -178,20 +202,33 @@ VITS_INTERNAL void vits_dev_unmap(struct vits *v, struct vits_dev *d);
 
 VITS_INTERNAL void vits_regs_reset(struct vits *v);
 
-/* ---- physical side, forward policy (forward.c) ---- */
+/* ---- physical command outbox (outbox.c) ---- */
 
 VITS_INTERNAL void vits_phys_emit(struct vits *v, const struct its_cmd *c);
+VITS_INTERNAL bool vits_ob_flush(struct vits *v);
+VITS_INTERNAL int vits_ob_reserve(struct vits *v, uint64_t n);
+VITS_INTERNAL void vits_ob_free(struct vits *v);
+
+/* ---- physical mirror of assigned devices, common to all policies (phys.c) ---- */
+
 VITS_INTERNAL uint32_t vits_phys_pcpu(const struct vits *v, uint32_t vcpu);
-VITS_INTERNAL void vits_fwd_mapd(struct vits *v, struct vits_dev *d);
-VITS_INTERNAL void vits_fwd_unmapd(struct vits *v, struct vits_dev *d);
-VITS_INTERNAL enum vits_reason vits_fwd_mapti(struct vits *v, struct vits_dev *d, uint32_t ev);
-VITS_INTERNAL void vits_fwd_movi(struct vits *v, struct vits_dev *d, uint32_t ev,
-				 uint32_t new_vcpu);
-VITS_INTERNAL void vits_fwd_discard(struct vits *v, struct vits_dev *d, uint32_t ev);
-VITS_INTERNAL void vits_fwd_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
-VITS_INTERNAL void vits_fwd_invall(struct vits *v, uint32_t icid, uint32_t vcpu);
-VITS_INTERNAL void vits_fwd_sync(struct vits *v, uint32_t vcpu);
-VITS_INTERNAL void vits_fwd_clear(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_phys_mapd(struct vits *v, struct vits_dev *d);
+VITS_INTERNAL void vits_phys_unmapd(struct vits *v, struct vits_dev *d);
+VITS_INTERNAL enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_phys_movi(struct vits *v, struct vits_dev *d, uint32_t ev,
+				  uint32_t new_vcpu);
+VITS_INTERNAL void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_phys_clear(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_phys_mark_sync(struct vits *v, uint32_t pcpu);
+
+/* ---- policies: configuration propagation and SYNC (policy.c) ---- */
+
+VITS_INTERNAL uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg);
+VITS_INTERNAL void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_policy_invall(struct vits *v, uint32_t icid);
+VITS_INTERNAL void vits_policy_sync(struct vits *v, uint32_t vcpu);
+VITS_INTERNAL void vits_policy_forget(struct vits *v, uint32_t plpi);
+VITS_INTERNAL bool vits_policy_traps(const struct vits *v);
 
 /* ---- host bookkeeping (host.c) ---- */
 
@@ -201,5 +238,10 @@ VITS_INTERNAL uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v,
 					    uint32_t vdevid, uint32_t ev);
 VITS_INTERNAL void vits_host_plpi_free(struct vits_host *h, uint32_t plpi);
 VITS_INTERNAL bool vits_host_pdev_taken(const struct vits_host *h, uint32_t pdevid);
+VITS_INTERNAL void vits_host_plpi_move(struct vits_host *h, uint32_t plpi, uint32_t pcpu);
+VITS_INTERNAL bool vits_host_dirty_set(struct vits_host *h, uint32_t plpi);
+VITS_INTERNAL bool vits_host_dirty_clear(struct vits_host *h, uint32_t plpi);
+VITS_INTERNAL void vits_host_dirty_clear_pcpu(struct vits_host *h, uint32_t pcpu,
+					      const struct vits *only);
 
 #endif /* VITS_INTERNAL_H */

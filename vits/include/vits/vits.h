@@ -91,6 +91,25 @@ enum vits_outcome {
 	VITS_CMD_STALLED = 2,     /* failed; the queue stalled on it (stall mode) */
 };
 
+/*
+ * How guest LPI configuration reaches the physical ITS for assigned devices
+ * (DESIGN.md "Policies"; docs/policies.md has what each guarantees and costs).
+ */
+enum vits_policy {
+	VITS_POLICY_FORWARD = 0,  /* guest INV/INVALL/SYNC become the same physical commands */
+	VITS_POLICY_EAGER,        /* trapped property write -> host byte + physical INV at once */
+	VITS_POLICY_LAZY,         /* trapped write marks a per-domain dirty bit; INV/INVALL
+				   * reach the physical ITS only for dirty LPIs */
+	VITS_POLICY_LAZY_GLOBAL,  /* lazy with one dirty bitmap for the whole host */
+	VITS_POLICY_VIRTUAL,      /* host LPIs stay enabled; enable/priority are virtual */
+	VITS_POLICY_COUNT
+};
+
+/* "forward", "eager", "lazy", "lazy-global", "virtual"; NULL for other values. */
+const char *vits_policy_name(enum vits_policy p);
+/* The policy of a name, or VITS_E_INVAL. */
+int vits_policy_from_name(const char *name);
+
 /* IMPDEF choice: what a command error does to the queue. */
 enum vits_error_mode {
 	VITS_ERRMODE_SKIP = 0,    /* advance CREADR, as KVM and Xen do */
@@ -111,6 +130,7 @@ enum vits_ev_type {
 	VITS_EV_PROP_TABLE,       /* the embedder set the property table (PROPBASER) */
 	VITS_EV_HOST_LPI,         /* a physical LPI delivered to the host for this domain */
 	VITS_EV_ASSIGN,           /* a device assigned (or unassigned) by the embedder */
+	VITS_EV_PROP_WRITE,       /* a trapped guest store to the property table */
 	VITS_EV_COUNT
 };
 
@@ -146,6 +166,7 @@ struct vits_event {
 		struct { uint64_t gpa; uint8_t id_bits; } prop;
 		struct { uint32_t plpi, intid; uint8_t reason; } host_lpi;
 		struct { uint32_t vdevid, pdevid; uint8_t assigned; } assign;
+		struct { uint64_t gpa, value; uint8_t len; } prop_write;
 	} u;
 };
 
@@ -181,10 +202,16 @@ struct vits_config {
 	uint8_t error_mode;     /* enum vits_error_mode */
 	uint32_t xlate_cache;   /* translation-cache entries, power of two (0: 256) */
 	uint32_t iidr;          /* GITS_IIDR value (0: the engine's own) */
+	uint8_t policy;         /* enum vits_policy (assigned devices only) */
+	uint32_t invall_threshold; /* lazy: an INVALL with at most K dirty LPIs becomes K
+				    * INVs (0: always INVALL) */
+	uint8_t sync_squash;    /* 1: a guest SYNC reaches the physical ITS only when physical
+				 * commands went to that target since its last SYNC */
 };
 
 /* Fills a config with the defaults: 4 vCPUs, 20 DeviceID bits, 16 EventID bits,
- * 16 collection bits, 16 INTID bits, 16 MiB cap, no budget, skip mode. */
+ * 16 collection bits, 16 INTID bits, 16 MiB cap, no budget, skip mode, forward
+ * policy, K = 0, no SYNC squashing. */
 void vits_config_default(struct vits_config *cfg);
 
 struct vits;
@@ -195,9 +222,13 @@ struct vits_host;
 int vits_create(const struct vits_config *cfg, const struct vits_ops *ops, void *ctx,
 		struct vits_host *host, struct vits **out);
 
-/* Tear the instance down.  With a host: leaves the physical ITS clean (DISCARD of
- * every event it mapped, MAPD V=0 of its devices, SYNC), physical LPIs freed. */
-void vits_destroy(struct vits *v);
+/* Tear the instance down.  With a host: leaves the physical ITS clean (host property
+ * bytes wiped, DISCARD of every event it mapped, MAPD V=0 of its devices, SYNC),
+ * physical LPIs freed; the commands are counted as teardown cost.  Returns 0 when the
+ * instance is gone, or VITS_E_AGAIN when the physical queue filled: the teardown is
+ * kept in order and the embedder calls vits_destroy() again once the physical ITS has
+ * made room (the instance stays valid, and still serves MSIs, until then). */
+int vits_destroy(struct vits *v);
 
 /* Return to the state just after vits_create() without freeing the instance
  * (cheap: fuzzers reset between inputs).  With a host, cleans up as destroy does. */
@@ -222,8 +253,17 @@ int vits_msi(struct vits *v, uint32_t devid, uint32_t eventid);
 int vits_resume(struct vits *v);
 
 /* 1 when commands wait between CREADR and CWRITER and the queue is neither stalled
- * nor disabled (the embedder should call vits_resume()), else 0. */
+ * nor disabled, or physical commands wait for room in the physical queue (the
+ * embedder should call vits_resume() later), else 0. */
 int vits_work_pending(const struct vits *v);
+
+/* A trapped guest store to its LPI property table (eager, lazy and lazy-global
+ * policies trap it; forward and virtual need no trap and ignore the call).  Call it
+ * after the store reached guest memory.  len is 1, 2, 4 or 8 bytes, value little-endian.
+ * Bytes outside the property table are ignored.  The physical commands it causes
+ * are bounded by len and queued in order (see vits_work_pending).
+ * Errors: VITS_E_INVAL (NULL, bad len). */
+int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value);
 
 /* The redistributors' GICR_PROPBASER, as the embedder's vGIC holds it: the property
  * table at gpa covers INTIDs below 2^id_bits (id_bits = PROPBASER.IDbits + 1).
@@ -334,6 +374,10 @@ struct vits_stats {
 	uint64_t phys_cmds[ITS_IDX_COUNT];      /* emitted to the physical ITS, by type */
 	uint64_t phys_cmd_total;
 	uint64_t phys_queue_full;               /* times the physical queue was full */
+	uint64_t phys_global_cmds;              /* INVALL and MOVALL among phys_cmds */
+	uint64_t phys_by_cause[3];              /* by enum vits_cause */
+	uint64_t prop_traps;                    /* vits_prop_write calls */
+	uint64_t dirty_lpis;                    /* lazy: dirty LPIs of this domain now */
 	uint64_t msis, msis_dropped;
 	uint64_t host_lpis, host_lpis_dropped;
 	uint64_t host_lpis_spurious;            /* for an LPI the guest had disabled */
@@ -348,6 +392,20 @@ struct vits_stats {
 
 /* Errors: VITS_E_INVAL. */
 int vits_get_stats(const struct vits *v, struct vits_stats *out);
+
+/* Host-wide accounting: the sum over instances past and present. */
+struct vits_host_stats {
+	uint64_t phys_cmds[ITS_IDX_COUNT];
+	uint64_t phys_cmd_total;
+	uint64_t phys_global_cmds;              /* INVALL and MOVALL */
+	uint64_t phys_by_cause[3];              /* by enum vits_cause */
+	uint64_t phys_queue_full;
+	uint64_t host_lpis, host_lpis_dropped, host_lpis_spurious;
+	uint64_t plpis_in_use;
+	uint32_t instances;
+	uint64_t dirty_plpis;                   /* lazy-global: dirty now */
+};
+int vits_host_get_stats(const struct vits_host *h, struct vits_host_stats *out);
 
 #ifdef __cplusplus
 }

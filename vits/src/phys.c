@@ -1,0 +1,140 @@
+/*
+ * phys.c: the physical mirror of assigned devices, common to every policy.
+ *
+ * Mappings (MAPD, MAPTI, MOVI, DISCARD) and pending state (CLEAR) must reach the
+ * physical ITS whatever the policy; the policies differ only in how LPI configuration
+ * and SYNC travel (policy.c).  Physical collections are one per physical CPU
+ * (ICID = PE number = pCPU).
+ */
+#include "vits_internal.h"
+
+uint32_t vits_phys_pcpu(const struct vits *v, uint32_t vcpu)
+{
+	return v->vcpu_pcpu[vcpu];
+}
+
+/* Remember that pCPU p got commands since its last SYNC (policy.c sends them). */
+void vits_phys_mark_sync(struct vits *v, uint32_t pcpu)
+{
+	v->sync_dirty[pcpu / 64] |= (uint64_t)1 << (pcpu % 64);
+}
+
+/* The pCPU of the vCPU an event targets now.  An event whose collection is not mapped
+ * yet goes to the pCPU of vCPU 0 until it moves. */
+static uint32_t event_pcpu(const struct vits *v, const struct vits_ite *ite)
+{
+	uint32_t vcpu = v->coll[ite->icid];
+	return vits_phys_pcpu(v, vcpu == VITS_COLL_UNMAPPED ? 0 : vcpu);
+}
+
+static unsigned phys_event_bits(const struct vits *v, const struct vits_dev *d)
+{
+	unsigned bits = d->event_bits;
+	return bits > v->host->cfg.peventid_bits ? v->host->cfg.peventid_bits : bits;
+}
+
+void vits_phys_mapd(struct vits *v, struct vits_dev *d)
+{
+	struct vits_host *h = v->host;
+	unsigned pbits = phys_event_bits(v, d);
+	uint64_t bytes = (uint64_t)8 << pbits;
+
+	/* IMPDEF choice: an ITT the host cannot allocate leaves the device virtual
+	 * only; the guest still sees a mapped device (INT works, MSIs do not). */
+	if (h->ops.itt_alloc(h->ctx, d->pdevid, bytes, &d->pitt) < 0)
+		return;
+	d->pitt_bytes = bytes;
+	struct its_cmd c = its_mk_mapd(d->pdevid, pbits - 1, d->pitt, 1);
+	vits_phys_emit(v, &c);
+	d->pmapped = 1;
+	v->nr_assigned_mapped++;
+}
+
+void vits_phys_unmapd(struct vits *v, struct vits_dev *d)
+{
+	struct vits_host *h = v->host;
+	if (!d->pmapped)
+		return;
+	/* DISCARD first: it clears physical pending state, so a physical LPI reused
+	 * by another domain later cannot fire with this domain's leftovers. */
+	uint32_t n = (uint32_t)1 << d->event_bits;
+	for (uint32_t e = 0, seen = 0; e < n && seen < d->nr_mapped; e++) {
+		if (!d->ites[e].intid)
+			continue;
+		seen++;
+		vits_phys_discard(v, d, e);
+	}
+	struct its_cmd c = its_mk_mapd(d->pdevid, 0, 0, 0);
+	vits_phys_emit(v, &c);
+	h->ops.itt_free(h->ctx, d->pdevid, d->pitt, d->pitt_bytes);
+	d->pitt = 0;
+	d->pmapped = 0;
+	v->nr_assigned_mapped--;
+}
+
+enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev)
+{
+	struct vits_host *h = v->host;
+	struct vits_ite *ite = &d->ites[ev];
+
+	if (!d->pmapped || (ev >> (phys_event_bits(v, d) - 1) >> 1))
+		return VITS_R_NONE;     /* beyond the physical ITT: virtual only */
+	uint32_t plpi = vits_host_plpi_alloc(h, v, d->devid, ev);
+	if (plpi == 0)
+		return VITS_R_NO_MEMORY;
+	ite->plpi = plpi;
+	ite->pcpu = (uint16_t)event_pcpu(v, ite);
+	vits_host_plpi_move(h, plpi, ite->pcpu);
+	if (v->rmap != NULL) {
+		struct vits_rmap *r = &v->rmap[ite->intid - LPI_INTID_BASE];
+		r->devid = d->devid;
+		r->eventid = ev;
+	}
+	/* The physical ITS reads the configuration at MAPTI: write it first. */
+	uint8_t cfg = vits_policy_mapti_cfg(v, v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
+	h->ops.prop_write(h->ctx, plpi, cfg);
+	struct its_cmd c = its_mk_mapti(d->pdevid, ev, plpi, ite->pcpu);
+	vits_phys_emit(v, &c);
+	vits_phys_mark_sync(v, ite->pcpu);
+	return VITS_R_NONE;
+}
+
+void vits_phys_movi(struct vits *v, struct vits_dev *d, uint32_t ev, uint32_t new_vcpu)
+{
+	struct vits_ite *ite = &d->ites[ev];
+	uint32_t to = vits_phys_pcpu(v, new_vcpu);
+	if (!ite->plpi || ite->pcpu == to)
+		return;
+	struct its_cmd c = its_mk_movi(d->pdevid, ev, to);
+	vits_phys_emit(v, &c);
+	/* Both redistributors take part in the move. */
+	vits_phys_mark_sync(v, ite->pcpu);
+	vits_phys_mark_sync(v, to);
+	ite->pcpu = (uint16_t)to;
+	vits_host_plpi_move(v->host, ite->plpi, to);
+}
+
+void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
+{
+	struct vits_ite *ite = &d->ites[ev];
+	if (!ite->plpi)
+		return;
+	struct its_cmd c = its_mk_devev(ITS_OP_DISCARD, d->pdevid, ev);
+	vits_phys_emit(v, &c);
+	vits_phys_mark_sync(v, ite->pcpu);
+	/* Wipe the host configuration so the next owner starts disabled. */
+	v->host->ops.prop_write(v->host->ctx, ite->plpi, 0);
+	vits_policy_forget(v, ite->plpi);
+	vits_host_plpi_free(v->host, ite->plpi);
+	ite->plpi = 0;
+}
+
+void vits_phys_clear(struct vits *v, struct vits_dev *d, uint32_t ev)
+{
+	const struct vits_ite *ite = &d->ites[ev];
+	if (!ite->plpi)
+		return;
+	struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, ev);
+	vits_phys_emit(v, &c);
+	vits_phys_mark_sync(v, ite->pcpu);
+}

@@ -1,0 +1,276 @@
+/*
+ * policy.c: how guest LPI configuration and SYNC reach the physical ITS, per policy
+ * (DESIGN.md "Policies", the Xen-devel design thread in ../shared/seeds).
+ *
+ *   forward      guest INV/INVALL/SYNC become the same physical commands; the host
+ *                byte is the guest byte copied at MAPTI/INV/INVALL.
+ *   eager        each trapped property write to a mapped LPI updates the host byte
+ *                and sends INV at once; guest INV/INVALL cost nothing physical.
+ *   lazy         a trapped write updates the host byte and marks the physical LPI
+ *                dirty (per domain); guest INV sends INV only when dirty; guest INVALL
+ *                sends INVALL per physical collection when any of its LPIs is dirty,
+ *                or up to K INVs when at most K are.
+ *   lazy-global  lazy, but a physical INVALL clears every domain's dirty bits on that
+ *                physical collection (one host-wide bitmap), so INVALLs from several
+ *                domains in a row collapse into one.
+ *   virtual      host LPIs are enabled at MAPTI and stay so; enable and priority
+ *                live only in the guest's virtual state (Xen today).
+ *
+ * The guest-visible (virtual) configuration is the same under every policy: the
+ * engine re-reads the guest byte at MAPTI/INV/INVALL (lpi.c).  Policies change only
+ * what the physical ITS is told, which decides whether physical LPIs reach the host
+ * (lost deliveries, storms) and what it costs.
+ */
+#include "vits_internal.h"
+
+#define VIRTUAL_HOST_CFG 0xa3u  /* priority 0xa0, Group1, enabled */
+
+static const char *const policy_names[VITS_POLICY_COUNT] = {
+	[VITS_POLICY_FORWARD] = "forward",
+	[VITS_POLICY_EAGER] = "eager",
+	[VITS_POLICY_LAZY] = "lazy",
+	[VITS_POLICY_LAZY_GLOBAL] = "lazy-global",
+	[VITS_POLICY_VIRTUAL] = "virtual",
+};
+
+const char *vits_policy_name(enum vits_policy p)
+{
+	return (unsigned)p < VITS_POLICY_COUNT ? policy_names[p] : NULL;
+}
+
+int vits_policy_from_name(const char *name)
+{
+	if (name == NULL)
+		return VITS_E_INVAL;
+	for (int p = 0; p < VITS_POLICY_COUNT; p++) {
+		const char *a = policy_names[p], *b = name;
+		while (*a != '\0' && *a == *b) {
+			a++;
+			b++;
+		}
+		if (*a == '\0' && *b == '\0')
+			return p;
+	}
+	return VITS_E_INVAL;
+}
+
+static bool is_lazy(const struct vits *v)
+{
+	return v->cfg.policy == VITS_POLICY_LAZY || v->cfg.policy == VITS_POLICY_LAZY_GLOBAL;
+}
+
+bool vits_policy_traps(const struct vits *v)
+{
+	return v->cfg.policy == VITS_POLICY_EAGER || is_lazy(v);
+}
+
+uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg)
+{
+	return v->cfg.policy == VITS_POLICY_VIRTUAL ? VIRTUAL_HOST_CFG : guest_cfg;
+}
+
+/* A physical LPI leaves the domain: its dirty bit goes with it. */
+void vits_policy_forget(struct vits *v, uint32_t plpi)
+{
+	if (is_lazy(v) && vits_host_dirty_clear(v->host, plpi))
+		v->st.dirty_lpis--;
+}
+
+static void send_inv(struct vits *v, const struct vits_dev *d, uint32_t ev)
+{
+	struct its_cmd c = its_mk_devev(ITS_OP_INV, d->pdevid, ev);
+	vits_phys_emit(v, &c);
+	vits_phys_mark_sync(v, d->ites[ev].pcpu);
+}
+
+void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev)
+{
+	const struct vits_ite *ite = &d->ites[ev];
+	if (!ite->plpi)
+		return;
+	switch (v->cfg.policy) {
+	case VITS_POLICY_FORWARD:
+		v->host->ops.prop_write(v->host->ctx, ite->plpi,
+					v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
+		send_inv(v, d, ev);
+		break;
+	case VITS_POLICY_LAZY:
+	case VITS_POLICY_LAZY_GLOBAL:
+		/* The host byte was written at the trap; invalidate only if it changed. */
+		if (vits_host_dirty_clear(v->host, ite->plpi)) {
+			v->st.dirty_lpis--;
+			send_inv(v, d, ev);
+		}
+		break;
+	default:        /* eager: sent at the trap; virtual: nothing to tell */
+		break;
+	}
+}
+
+/* Visit the domain's assigned events of collection icid: fn(v, d, ev). */
+static void for_each_assigned(struct vits *v, uint32_t icid,
+			      void (*fn)(struct vits *v, struct vits_dev *d, uint32_t ev,
+					 void *arg),
+			      void *arg)
+{
+	for (uint32_t s = 0; s < v->devs.cap; s++) {
+		struct vits_dev *d = v->devs.slot[s];
+		if (d == NULL || !d->pmapped || d->nr_mapped == 0)
+			continue;
+		uint32_t n = (uint32_t)1 << d->event_bits;
+		for (uint32_t e = 0, seen = 0; e < n && seen < d->nr_mapped; e++) {
+			const struct vits_ite *ite = &d->ites[e];
+			if (!ite->intid)
+				continue;
+			seen++;
+			if (ite->plpi && ite->icid == icid)
+				fn(v, d, e, arg);
+		}
+	}
+}
+
+struct invall_scan {
+	uint64_t pcpus[VITS_MAX_PCPUS / 64];
+	uint32_t count;         /* events visited (forward) or dirty (lazy) */
+	bool only_dirty;
+};
+
+static void scan_event(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
+{
+	struct invall_scan *s = arg;
+	const struct vits_ite *ite = &d->ites[ev];
+	if (s->only_dirty) {
+		const struct vits_host *h = v->host;
+		uint32_t i = ite->plpi - LPI_INTID_BASE;
+		if (!(h->dirty[i / 64] >> (i % 64) & 1))
+			return;
+	} else {
+		/* forward: the host byte follows the guest byte at INVALL. */
+		v->host->ops.prop_write(v->host->ctx, ite->plpi,
+					v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
+	}
+	s->pcpus[ite->pcpu / 64] |= (uint64_t)1 << (ite->pcpu % 64);
+	s->count++;
+}
+
+static void inv_if_dirty(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
+{
+	if (vits_host_dirty_clear(v->host, d->ites[ev].plpi)) {
+		v->st.dirty_lpis--;
+		send_inv(v, d, ev);
+	}
+}
+
+/* One physical INVALL per physical collection the scan found. */
+static void send_invalls(struct vits *v, const struct invall_scan *s)
+{
+	for (uint32_t p = 0; p < v->host->cfg.nr_pcpus; p++) {
+		if (!(s->pcpus[p / 64] >> (p % 64) & 1))
+			continue;
+		struct its_cmd c = its_mk_invall(p);
+		vits_phys_emit(v, &c);
+		vits_phys_mark_sync(v, p);
+		if (is_lazy(v)) {
+			/* An INVALL re-reads every LPI of that physical collection: lazy
+			 * clears this domain's bits there, lazy-global everyone's. */
+			vits_host_dirty_clear_pcpu(v->host, p,
+						   v->cfg.policy == VITS_POLICY_LAZY ? v : NULL);
+		}
+	}
+}
+
+void vits_policy_invall(struct vits *v, uint32_t icid)
+{
+	if (v->host == NULL || v->nr_assigned_mapped == 0)
+		return;
+	struct invall_scan s;
+	vits_memset(&s, 0, sizeof(s));
+	switch (v->cfg.policy) {
+	case VITS_POLICY_FORWARD:
+		for_each_assigned(v, icid, scan_event, &s);
+		send_invalls(v, &s);
+		break;
+	case VITS_POLICY_LAZY:
+	case VITS_POLICY_LAZY_GLOBAL:
+		s.only_dirty = true;
+		for_each_assigned(v, icid, scan_event, &s);
+		if (s.count == 0)
+			break;          /* nothing dirty: the INVALL is eaten */
+		if (s.count <= v->cfg.invall_threshold)
+			for_each_assigned(v, icid, inv_if_dirty, NULL);
+		else
+			send_invalls(v, &s);
+		break;
+	default:
+		break;
+	}
+}
+
+void vits_policy_sync(struct vits *v, uint32_t vcpu)
+{
+	if (v->host == NULL || v->nr_assigned_mapped == 0)
+		return;
+	/* A guest SYNC must cover every physical collection this domain sent commands
+	 * to since that collection's last SYNC; without squashing, the vCPU's own pCPU
+	 * gets one even when nothing went there. */
+	if (!v->cfg.sync_squash)
+		vits_phys_mark_sync(v, vits_phys_pcpu(v, vcpu));
+	for (uint32_t w = 0; w < VITS_MAX_PCPUS / 64; w++) {
+		while (v->sync_dirty[w] != 0) {
+			uint32_t b = (uint32_t)__builtin_ctzll(v->sync_dirty[w]);
+			v->sync_dirty[w] &= v->sync_dirty[w] - 1;
+			struct its_cmd c = its_mk_sync(w * 64 + b);
+			vits_phys_emit(v, &c);
+		}
+	}
+}
+
+int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value)
+{
+	if (v == NULL || (len != 1 && len != 2 && len != 4 && len != 8))
+		return VITS_E_INVAL;
+	v->st.prop_traps++;
+	if (v->ops.trace) {
+		struct vits_event ev = { .type = VITS_EV_PROP_WRITE };
+		ev.u.prop_write.gpa = gpa;
+		ev.u.prop_write.len = (uint8_t)len;
+		ev.u.prop_write.value = value;
+		vits_trace(v, &ev);
+	}
+	if (!vits_policy_traps(v) || v->host == NULL || v->prop_bits == 0 || v->rmap == NULL)
+		return 0;
+
+	uint8_t saved_cause = v->cur_cause;
+	uint32_t saved_offset = v->cur_offset, saved_opcode = v->cur_opcode;
+	v->cur_cause = VITS_CAUSE_PROP_WRITE;
+	v->cur_opcode = 0;
+	uint64_t nbytes = ((uint64_t)1 << v->prop_bits) - LPI_INTID_BASE;
+	for (unsigned k = 0; k < len; k++) {
+		uint64_t a = gpa + k;
+		if (a < v->prop_gpa || a - v->prop_gpa >= nbytes)
+			continue;
+		uint32_t i = (uint32_t)(a - v->prop_gpa);
+		uint8_t byte = (uint8_t)(value >> (8 * k));
+		/* Which assigned event is this LPI?  The reverse map names a candidate;
+		 * it is the answer only if that event still maps this LPI. */
+		const struct vits_rmap *r = &v->rmap[i];
+		struct vits_dev *d = vits_dev_find(v, r->devid);
+		if (d == NULL || !d->valid || (r->eventid >> (d->event_bits - 1) >> 1))
+			continue;
+		const struct vits_ite *ite = &d->ites[r->eventid];
+		if (ite->intid != LPI_INTID_BASE + i || !ite->plpi)
+			continue;
+		v->cur_offset = LPI_INTID_BASE + i;    /* cause: the LPI written */
+		v->host->ops.prop_write(v->host->ctx, ite->plpi, byte);
+		if (v->cfg.policy == VITS_POLICY_EAGER) {
+			send_inv(v, d, r->eventid);
+		} else if (vits_host_dirty_set(v->host, ite->plpi)) {
+			v->st.dirty_lpis++;
+		}
+	}
+	v->cur_cause = saved_cause;
+	v->cur_offset = saved_offset;
+	v->cur_opcode = saved_opcode;
+	vits_ob_flush(v);
+	return 0;
+}
