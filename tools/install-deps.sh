@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config
   gcc-aarch64-linux-gnu          # the freestanding cross-build check of vits/
   libcjson-dev                   # its-trace --json output
+  zlib1g-dev                     # reading gzip-compressed QEMU logs
+  clang-19 libclang-rt-19-dev    # libFuzzer targets with ASan+UBSan (fuzz/)
 )
 
 missing=()

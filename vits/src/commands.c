@@ -232,12 +232,15 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	if (ite->intid)
 		return VITS_R_EVENT_MAPPED;
 
+	uint8_t old_cfg = v->lpi_cfg[intid - LPI_INTID_BASE];
 	ite->intid = (uint32_t)intid;
 	ite->icid = (uint16_t)icid;
 	ite->plpi = 0;
 	d->nr_mapped++;
 	vits_lpi_read_cfg(v, (uint32_t)intid);
 	if (d->assigned && vits_phys_mapti(v, d, (uint32_t)ev) != VITS_R_NONE) {
+		/* No physical LPI left: undo, so the failed command changed nothing. */
+		v->lpi_cfg[intid - LPI_INTID_BASE] = old_cfg;
 		ite->intid = 0;
 		d->nr_mapped--;
 		return VITS_R_NO_MEMORY;

@@ -17,10 +17,10 @@ static const char *const err_names[VITS_E_COUNT] = {
 
 const char *vits_strerror(int err)
 {
-	int i = err < 0 ? -err : err;
-	if (i >= VITS_E_COUNT)
+	/* Compare before negating: -INT_MIN does not exist. */
+	if (err > 0 || err <= -VITS_E_COUNT)
 		return "unknown error";
-	return err_names[i];
+	return err_names[-err];
 }
 
 static const char *const reason_names[VITS_R_COUNT] = {

@@ -214,7 +214,9 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 	int why = VITS_R_NONE;
 	const struct vits_dev *d = vits_dev_find(v, m->vdevid);
 	uint32_t intid = 0;
-	if (d == NULL || !d->valid || !d->ites[m->eventid].intid) {
+	if (!(v->ctlr & 1)) {
+		why = VITS_R_ITS_DISABLED;      /* as an MSI would be */
+	} else if (d == NULL || !d->valid || !d->ites[m->eventid].intid) {
 		why = VITS_R_EVENT_UNMAPPED;
 	} else {
 		intid = d->ites[m->eventid].intid;

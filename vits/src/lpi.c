@@ -24,8 +24,12 @@ void vits_lpi_read_cfg(struct vits *v, uint32_t intid)
 	uint32_t i = intid - LPI_INTID_BASE;
 	uint8_t b;
 
-	if (v->prop_bits == 0)
-		return;         /* no table: the byte stays as it was (0 after reset) */
+	if (v->prop_bits == 0 || (v->prop_bits < 32 && intid >> v->prop_bits)) {
+		/* No table, or the LPI is beyond it (the table shrank since MAPTI): the
+		 * redistributor has no configuration for it, so it is disabled. */
+		v->lpi_cfg[i] = 0;
+		return;
+	}
 	v->st.prop_reads++;
 	if (vits_read_guest(v, v->prop_gpa + i, &b, 1) < 0) {
 		v->st.prop_faults++;    /* keep the old byte, as KVM does */

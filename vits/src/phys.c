@@ -19,6 +19,19 @@ void vits_phys_mark_sync(struct vits *v, uint32_t pcpu)
 	v->sync_dirty[pcpu / 64] |= (uint64_t)1 << (pcpu % 64);
 }
 
+/* A SYNC on each physical collection that got commands since its last SYNC. */
+void vits_phys_sync_marked(struct vits *v)
+{
+	for (uint32_t w = 0; w < VITS_MAX_PCPUS / 64; w++) {
+		while (v->sync_dirty[w] != 0) {
+			uint32_t b = (uint32_t)__builtin_ctzll(v->sync_dirty[w]);
+			v->sync_dirty[w] &= v->sync_dirty[w] - 1;
+			struct its_cmd c = its_mk_sync(w * 64 + b);
+			vits_phys_emit(v, &c);
+		}
+	}
+}
+
 /* The pCPU of the vCPU an event targets now.  An event whose collection is not mapped
  * yet goes to the pCPU of vCPU 0 until it moves. */
 static uint32_t event_pcpu(const struct vits *v, const struct vits_ite *ite)

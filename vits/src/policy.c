@@ -215,14 +215,7 @@ void vits_policy_sync(struct vits *v, uint32_t vcpu)
 	 * gets one even when nothing went there. */
 	if (!v->cfg.sync_squash)
 		vits_phys_mark_sync(v, vits_phys_pcpu(v, vcpu));
-	for (uint32_t w = 0; w < VITS_MAX_PCPUS / 64; w++) {
-		while (v->sync_dirty[w] != 0) {
-			uint32_t b = (uint32_t)__builtin_ctzll(v->sync_dirty[w]);
-			v->sync_dirty[w] &= v->sync_dirty[w] - 1;
-			struct its_cmd c = its_mk_sync(w * 64 + b);
-			vits_phys_emit(v, &c);
-		}
-	}
+	vits_phys_sync_marked(v);
 }
 
 int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value)

@@ -189,14 +189,7 @@ static int teardown(struct vits *v)
 		}
 	}
 	if (v->host != NULL) {
-		for (uint32_t w = 0; w < VITS_MAX_PCPUS / 64; w++) {
-			while (v->sync_dirty[w] != 0) {
-				uint32_t b = (uint32_t)__builtin_ctzll(v->sync_dirty[w]);
-				v->sync_dirty[w] &= v->sync_dirty[w] - 1;
-				struct its_cmd c = its_mk_sync(w * 64 + b);
-				vits_phys_emit(v, &c);
-			}
-		}
+		vits_phys_sync_marked(v);
 		if (!vits_ob_flush(v))
 			rc = VITS_E_AGAIN;
 	}
@@ -343,6 +336,7 @@ int vits_unassign_device(struct vits *v, uint32_t vdevid)
 	v->cur_cause = VITS_CAUSE_TEARDOWN;
 	/* The device stays mapped for the guest, but purely virtual from now on. */
 	vits_phys_unmapd(v, d);
+	vits_phys_sync_marked(v);
 	v->cur_cause = saved;
 	vits_ob_flush(v);
 	d->assigned = 0;

@@ -220,6 +220,7 @@ VITS_INTERNAL void vits_phys_movi(struct vits *v, struct vits_dev *d, uint32_t e
 VITS_INTERNAL void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_phys_clear(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_phys_mark_sync(struct vits *v, uint32_t pcpu);
+VITS_INTERNAL void vits_phys_sync_marked(struct vits *v);
 
 /* ---- policies: configuration propagation and SYNC (policy.c) ---- */
 

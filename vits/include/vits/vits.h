@@ -231,7 +231,9 @@ int vits_create(const struct vits_config *cfg, const struct vits_ops *ops, void 
 int vits_destroy(struct vits *v);
 
 /* Return to the state just after vits_create() without freeing the instance
- * (cheap: fuzzers reset between inputs).  With a host, cleans up as destroy does. */
+ * (cheap: fuzzers reset between inputs): registers, mappings, LPI state, counters.
+ * With a host, the physical side is cleaned up as destroy does; device assignments
+ * (the embedder's, not the guest's) survive.  Returns 0 or VITS_E_AGAIN (as destroy). */
 int vits_reset(struct vits *v);
 
 /* ---- Guest-facing entry points ---------------------------------------------------- */
