@@ -387,9 +387,24 @@ static enum vits_reason cmd_movall(struct vits *v, const struct its_cmd *c)
 	if (!rd_valid(v, from) || !rd_valid(v, to))
 		return VITS_R_PROCNUM_OOR;
 	if (from != to) {
-		for (uint32_t i = 0; i < v->nr_lpis; i++)
-			if (v->lpi_pending[i] && v->lpi_pvcpu[i] == from)
-				v->lpi_pvcpu[i] = (uint32_t)to;
+		/* Only a mapped LPI can be pending (DISCARD and MAPD clear it), so walking
+		 * the mapped events finds every one: O(events mapped by the domain), the
+		 * same bound as INVALL, not O(2^intid_bits). */
+		for (uint32_t s = 0; s < v->devs.cap; s++) {
+			const struct vits_dev *d = v->devs.slot[s];
+			if (d == NULL || !d->valid)
+				continue;
+			uint32_t n = (uint32_t)1 << d->event_bits;
+			for (uint32_t e = 0, seen = 0; e < n && seen < d->nr_mapped; e++) {
+				uint32_t intid = d->ites[e].intid;
+				if (!intid)
+					continue;
+				seen++;
+				uint32_t i = intid - LPI_INTID_BASE;
+				if (v->lpi_pending[i] && v->lpi_pvcpu[i] == from)
+					v->lpi_pvcpu[i] = (uint32_t)to;
+			}
+		}
 	}
 	vits_xlate_flush(v);
 	return VITS_R_NONE;

@@ -196,7 +196,9 @@ struct vits_config {
 	uint8_t devid_bits;     /* 1..32: TYPER.Devbits + 1 */
 	uint8_t eventid_bits;   /* 1..32: TYPER.ID_bits + 1 */
 	uint8_t cid_bits;       /* 1..16: TYPER.CIDbits + 1 (CIL = 1) */
-	uint8_t intid_bits;     /* 14..24: largest property table the engine will track */
+	uint8_t intid_bits;     /* 14..24: largest property table the engine will track;
+				 * its LPI state (about 6 x 2^intid_bits bytes) is allocated
+				 * at create and must fit in mem_cap */
 	uint32_t mem_cap;       /* bytes this instance may allocate (0: 16 MiB) */
 	uint32_t budget;        /* commands per call, 0 = unlimited */
 	uint8_t error_mode;     /* enum vits_error_mode */
