@@ -713,28 +713,6 @@ size_t ref_collection_count(const struct ref *r)
 
 const char *ref_reason_name(enum vits_reason reason)
 {
-	static const char *const names[VITS_R_COUNT] = {
-		[VITS_R_NONE] = "NONE",
-		[VITS_R_DEVICE_OOR] = "DEVICE_OOR",
-		[VITS_R_DEVICE_UNMAPPED] = "DEVICE_UNMAPPED",
-		[VITS_R_EVENT_OOR] = "EVENT_OOR",
-		[VITS_R_EVENT_UNMAPPED] = "EVENT_UNMAPPED",
-		[VITS_R_EVENT_MAPPED] = "EVENT_MAPPED",
-		[VITS_R_ITT_SIZE_OOR] = "ITT_SIZE_OOR",
-		[VITS_R_ITT_OUTSIDE_RAM] = "ITT_OUTSIDE_RAM",
-		[VITS_R_COLLECTION_OOR] = "COLLECTION_OOR",
-		[VITS_R_COLLECTION_UNMAPPED] = "COLLECTION_UNMAPPED",
-		[VITS_R_PROCNUM_OOR] = "PROCNUM_OOR",
-		[VITS_R_INTID_OOR] = "INTID_OOR",
-		[VITS_R_DEVICE_TABLE] = "DEVICE_TABLE",
-		[VITS_R_NO_MEMORY] = "NO_MEMORY",
-		[VITS_R_MEM_FAULT] = "MEM_FAULT",
-		[VITS_R_UNSUPPORTED] = "UNSUPPORTED",
-		[VITS_R_UNKNOWN_OPCODE] = "UNKNOWN_OPCODE",
-		[VITS_R_ITS_DISABLED] = "ITS_DISABLED",
-		[VITS_R_NOT_ASSIGNED] = "NOT_ASSIGNED",
-	};
-	if ((unsigned)reason < VITS_R_COUNT && names[reason])
-		return names[reason];
-	return "?";
+	/* Names are labels, not semantics: the one table in the engine serves both. */
+	return vits_reason_name(reason);
 }

@@ -135,8 +135,8 @@ size_t ref_device_count(const struct ref *r);
 size_t ref_event_count(const struct ref *r);
 size_t ref_collection_count(const struct ref *r);
 
-/* The model's own name for a reason ("EVENT_UNMAPPED"), so tests of the model need
- * no engine code; never NULL. */
+/* The name of a reason ("EVENT_UNMAPPED"), never NULL: vits_reason_name(), since
+ * the names are labels shared by everything, not part of the semantics. */
 const char *ref_reason_name(enum vits_reason reason);
 
 #endif /* HARNESS_REFMODEL_H */
