@@ -128,6 +128,7 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 			/* IMPDEF choice: unmapping a device clears its LPIs' pending state,
 			 * like a DISCARD of each event, so nothing of it fires later. */
 			vits_lpi_clear_pending(v, d->ites[e].intid);
+			vits_lpi_unmapped(v, d->ites[e].intid);
 			d->ites[e].intid = 0;
 			d->nr_mapped--;
 		}
@@ -237,14 +238,18 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	ite->icid = (uint16_t)icid;
 	ite->plpi = 0;
 	d->nr_mapped++;
+	vits_lpi_mapped(v, (uint32_t)intid);
 	vits_lpi_read_cfg(v, (uint32_t)intid);
 	if (d->assigned && vits_phys_mapti(v, d, (uint32_t)ev) != VITS_R_NONE) {
 		/* No physical LPI left: undo, so the failed command changed nothing. */
 		v->lpi_cfg[intid - LPI_INTID_BASE] = old_cfg;
+		vits_lpi_unmapped(v, (uint32_t)intid);
 		ite->intid = 0;
 		d->nr_mapped--;
 		return VITS_R_NO_MEMORY;
 	}
+	if (v->host != NULL)
+		vits_policy_mapped(v, d, (uint32_t)ev);
 	return VITS_R_NONE;
 }
 
@@ -295,6 +300,7 @@ static enum vits_reason cmd_discard(struct vits *v, const struct its_cmd *c)
 	if (r.d->assigned)
 		vits_phys_discard(v, r.d, r.ev);
 	vits_lpi_clear_pending(v, r.ite->intid);
+	vits_lpi_unmapped(v, r.ite->intid);
 	r.ite->intid = 0;
 	r.d->nr_mapped--;
 	vits_xlate_drop(v, r.d->devid, r.ev);
@@ -333,8 +339,8 @@ static enum vits_reason cmd_inv(struct vits *v, const struct its_cmd *c)
 	if (why)
 		return why;
 	vits_lpi_read_cfg(v, r.ite->intid);
-	if (r.d->assigned)
-		vits_policy_inv(v, r.d, r.ev);
+	if (v->host != NULL)
+		vits_policy_inv(v, r.d, r.ev);     /* an unassigned event may alias one */
 	vits_lpi_try_deliver(v, r.ite->intid);
 	return VITS_R_NONE;
 }

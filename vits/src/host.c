@@ -47,7 +47,9 @@ int vits_host_create(const struct vits_host_config *cfg, const struct vits_host_
 	h->plpi_bitmap = vits_mem_alloc(&h->mem, sizeof(*h->plpi_bitmap) * words);
 	h->plpi = vits_mem_alloc(&h->mem, sizeof(*h->plpi) * cfg->nr_plpis);
 	h->dirty = vits_mem_alloc(&h->mem, sizeof(*h->dirty) * words);
-	if (h->inst == NULL || h->plpi_bitmap == NULL || h->plpi == NULL || h->dirty == NULL) {
+	h->hcfg = vits_mem_alloc(&h->mem, cfg->nr_plpis);
+	if (h->inst == NULL || h->plpi_bitmap == NULL || h->plpi == NULL || h->dirty == NULL ||
+	    h->hcfg == NULL) {
 		vits_host_destroy(h);
 		return VITS_E_NOMEM;
 	}
@@ -64,6 +66,7 @@ void vits_host_destroy(struct vits_host *h)
 	vits_mem_free(&mem, h->plpi_bitmap, sizeof(*h->plpi_bitmap) * ((h->cfg.nr_plpis + 63) / 64));
 	vits_mem_free(&mem, h->plpi, sizeof(*h->plpi) * h->cfg.nr_plpis);
 	vits_mem_free(&mem, h->dirty, sizeof(*h->dirty) * ((h->cfg.nr_plpis + 63) / 64));
+	vits_mem_free(&mem, h->hcfg, h->cfg.nr_plpis);
 	mem.free(mem.ctx, h, sizeof(*h));
 }
 
@@ -124,6 +127,19 @@ void vits_host_plpi_free(struct vits_host *h, uint32_t plpi)
 void vits_host_plpi_move(struct vits_host *h, uint32_t plpi, uint32_t pcpu)
 {
 	h->plpi[plpi - LPI_INTID_BASE].pcpu = pcpu;
+}
+
+/* Every host property-table write goes through here, so the engine knows what the
+ * physical ITS will read at the next MAPTI/INV/INVALL of that LPI. */
+void vits_host_prop_set(struct vits_host *h, uint32_t plpi, uint8_t cfg)
+{
+	h->hcfg[plpi - LPI_INTID_BASE] = cfg;
+	h->ops.prop_write(h->ctx, plpi, cfg);
+}
+
+uint8_t vits_host_prop_get(const struct vits_host *h, uint32_t plpi)
+{
+	return h->hcfg[plpi - LPI_INTID_BASE];
 }
 
 /* Dirty bits of the lazy policies, one per physical LPI.  Set and clear report

@@ -74,4 +74,25 @@ void vits_lpi_reset(struct vits *v)
 	vits_memset(v->lpi_cfg, 0, v->nr_lpis);
 	vits_memset(v->lpi_pending, 0, v->nr_lpis);
 	vits_memset(v->lpi_pvcpu, 0, sizeof(*v->lpi_pvcpu) * v->nr_lpis);
+	if (v->lpi_nmap != NULL)
+		vits_memset(v->lpi_nmap, 0, sizeof(*v->lpi_nmap) * v->nr_lpis);
+	v->nr_aliased = 0;
+}
+
+/* Mapping counts per LPI (kept only with a host, where aliases matter). */
+void vits_lpi_mapped(struct vits *v, uint32_t intid)
+{
+	if (v->lpi_nmap != NULL && ++v->lpi_nmap[intid - LPI_INTID_BASE] == 2)
+		v->nr_aliased++;
+}
+
+void vits_lpi_unmapped(struct vits *v, uint32_t intid)
+{
+	if (v->lpi_nmap != NULL && v->lpi_nmap[intid - LPI_INTID_BASE]-- == 2)
+		v->nr_aliased--;
+}
+
+bool vits_lpi_aliased(const struct vits *v, uint32_t intid)
+{
+	return v->nr_aliased != 0 && v->lpi_nmap[intid - LPI_INTID_BASE] > 1;
 }

@@ -105,7 +105,7 @@ enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev
 	}
 	/* The physical ITS reads the configuration at MAPTI: write it first. */
 	uint8_t cfg = vits_policy_mapti_cfg(v, v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
-	h->ops.prop_write(h->ctx, plpi, cfg);
+	vits_host_prop_set(h, plpi, cfg);
 	struct its_cmd c = its_mk_mapti(d->pdevid, ev, plpi, ite->pcpu);
 	vits_phys_emit(v, &c);
 	vits_phys_mark_sync(v, ite->pcpu);
@@ -136,7 +136,7 @@ void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 	vits_phys_emit(v, &c);
 	vits_phys_mark_sync(v, ite->pcpu);
 	/* Wipe the host configuration so the next owner starts disabled. */
-	v->host->ops.prop_write(v->host->ctx, ite->plpi, 0);
+	vits_host_prop_set(v->host, ite->plpi, 0);
 	vits_policy_forget(v, ite->plpi);
 	vits_host_plpi_free(v->host, ite->plpi);
 	ite->plpi = 0;

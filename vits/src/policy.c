@@ -16,6 +16,12 @@
  *   virtual      host LPIs are enabled at MAPTI and stay so; enable and priority
  *                live only in the guest's virtual state (Xen today).
  *
+ * Under eager and the lazy policies the engine also mirrors the host table, and a
+ * guest INV/INVALL reaches the physical ITS whenever the host byte of an event's LPI
+ * differs from what the guest just invalidated: a trap only reaches one event when
+ * several map the same LPI (the reverse map holds one), and a moved property table
+ * is never trapped at all.  The trap is the fast path; the INV is the guarantee.
+ *
  * The guest-visible (virtual) configuration is the same under every policy: the
  * engine re-reads the guest byte at MAPTI/INV/INVALL (lpi.c).  Policies change only
  * what the physical ITS is told, which decides whether physical LPIs reach the host
@@ -83,28 +89,81 @@ static void send_inv(struct vits *v, const struct vits_dev *d, uint32_t ev)
 	vits_phys_mark_sync(v, d->ites[ev].pcpu);
 }
 
-void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev)
+/*
+ * Does the physical ITS need telling about this event's LPI at a guest INV/INVALL?
+ * Its host byte is stale (differs from the configuration the guest just invalidated:
+ * a trap reached another event mapping the same LPI, or the property table moved),
+ * or, under the lazy policies, it was written and not yet invalidated (dirty).
+ */
+static bool needs_inv(const struct vits *v, const struct vits_ite *ite)
+{
+	if (vits_host_prop_get(v->host, ite->plpi) != v->lpi_cfg[ite->intid - LPI_INTID_BASE])
+		return true;
+	if (!is_lazy(v))
+		return false;
+	uint32_t i = ite->plpi - LPI_INTID_BASE;
+	return v->host->dirty[i / 64] >> (i % 64) & 1;
+}
+
+/* Bring the host byte up to date and forget the dirty bit: an INV or INVALL that
+ * re-reads it is about to be queued. */
+static void refresh(struct vits *v, const struct vits_ite *ite)
+{
+	vits_host_prop_set(v->host, ite->plpi, v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
+	if (is_lazy(v) && vits_host_dirty_clear(v->host, ite->plpi))
+		v->st.dirty_lpis--;
+}
+
+/* The INV rule for one event: forward always passes it on; eager and lazy only when
+ * the physical ITS would otherwise keep a configuration the guest has replaced. */
+static void inv_event(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
 	const struct vits_ite *ite = &d->ites[ev];
 	if (!ite->plpi)
 		return;
-	switch (v->cfg.policy) {
-	case VITS_POLICY_FORWARD:
-		v->host->ops.prop_write(v->host->ctx, ite->plpi,
-					v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
+	if (v->cfg.policy == VITS_POLICY_FORWARD || needs_inv(v, ite)) {
+		refresh(v, ite);
 		send_inv(v, d, ev);
-		break;
-	case VITS_POLICY_LAZY:
-	case VITS_POLICY_LAZY_GLOBAL:
-		/* The host byte was written at the trap; invalidate only if it changed. */
-		if (vits_host_dirty_clear(v->host, ite->plpi)) {
-			v->st.dirty_lpis--;
-			send_inv(v, d, ev);
-		}
-		break;
-	default:        /* eager: sent at the trap; virtual: nothing to tell */
-		break;
 	}
+}
+
+/* Visit every assigned event (with a physical LPI) of the domain. */
+#define for_each_plpi_event(v, d, e, ite)                                              \
+	for (uint32_t s_ = 0; s_ < (v)->devs.cap; s_++)                                   \
+		if (((d) = (v)->devs.slot[s_]) != NULL && (d)->pmapped && (d)->nr_mapped)  \
+			for (uint32_t e = 0; e < ((uint32_t)1 << (d)->event_bits); e++)    \
+				if (((ite) = &(d)->ites[e])->intid && (ite)->plpi)
+
+/*
+ * Configuration is per LPI, not per event: when several events map one LPI, the
+ * physical LPIs of all of them must follow it.  Only aliased LPIs pay for this walk
+ * (O(events of the domain)); Linux never aliases.
+ */
+static void inv_aliases(struct vits *v, uint32_t intid, const struct vits_dev *skip_d,
+			uint32_t skip_ev)
+{
+	struct vits_dev *d;
+	const struct vits_ite *ite;
+	for_each_plpi_event(v, d, e, ite)
+		if (ite->intid == intid && !(d == skip_d && e == skip_ev))
+			inv_event(v, d, e);
+}
+
+/* The engine re-read an LPI's configuration for event (d, ev) at MAPTI/MAPI: the
+ * other events mapping that LPI carry the same configuration physically. */
+void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev)
+{
+	if (v->cfg.policy != VITS_POLICY_VIRTUAL && vits_lpi_aliased(v, d->ites[ev].intid))
+		inv_aliases(v, d->ites[ev].intid, d, ev);
+}
+
+void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev)
+{
+	if (v->cfg.policy == VITS_POLICY_VIRTUAL)
+		return;
+	inv_event(v, d, ev);
+	if (vits_lpi_aliased(v, d->ites[ev].intid))
+		inv_aliases(v, d->ites[ev].intid, d, ev);
 }
 
 /* Visit the domain's assigned events of collection icid: fn(v, d, ev). */
@@ -131,37 +190,32 @@ static void for_each_assigned(struct vits *v, uint32_t icid,
 
 struct invall_scan {
 	uint64_t pcpus[VITS_MAX_PCPUS / 64];
-	uint32_t count;         /* events visited (forward) or dirty (lazy) */
-	bool only_dirty;
+	uint32_t count;         /* events that need the physical ITS to re-read */
+	bool apply;             /* refresh their host bytes and note their pCPUs */
 };
 
 static void scan_event(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
 {
 	struct invall_scan *s = arg;
 	const struct vits_ite *ite = &d->ites[ev];
-	if (s->only_dirty) {
-		const struct vits_host *h = v->host;
-		uint32_t i = ite->plpi - LPI_INTID_BASE;
-		if (!(h->dirty[i / 64] >> (i % 64) & 1))
-			return;
-	} else {
-		/* forward: the host byte follows the guest byte at INVALL. */
-		v->host->ops.prop_write(v->host->ctx, ite->plpi,
-					v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
-	}
-	s->pcpus[ite->pcpu / 64] |= (uint64_t)1 << (ite->pcpu % 64);
+	if (v->cfg.policy != VITS_POLICY_FORWARD && !needs_inv(v, ite))
+		return;
 	s->count++;
+	if (s->apply) {
+		refresh(v, ite);
+		s->pcpus[ite->pcpu / 64] |= (uint64_t)1 << (ite->pcpu % 64);
+	}
 }
 
-static void inv_if_dirty(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
+static void inv_if_needed(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
 {
-	if (vits_host_dirty_clear(v->host, d->ites[ev].plpi)) {
-		v->st.dirty_lpis--;
+	if (needs_inv(v, &d->ites[ev])) {
+		refresh(v, &d->ites[ev]);
 		send_inv(v, d, ev);
 	}
 }
 
-/* One physical INVALL per physical collection the scan found. */
+/* One physical INVALL per physical collection the scan noted. */
 static void send_invalls(struct vits *v, const struct invall_scan *s)
 {
 	for (uint32_t p = 0; p < v->host->cfg.nr_pcpus; p++) {
@@ -179,31 +233,63 @@ static void send_invalls(struct vits *v, const struct invall_scan *s)
 	}
 }
 
+/* INVALL re-read the LPIs of collection icid; their aliases in other collections
+ * (events mapping the same LPIs) follow with an INV each where needed. */
+static void invall_aliases(struct vits *v, uint32_t icid)
+{
+	bool any = false;
+	for (uint32_t s = 0; s < v->devs.cap; s++) {
+		const struct vits_dev *d = v->devs.slot[s];
+		if (d == NULL || !d->valid)
+			continue;
+		for (uint32_t e = 0; e < ((uint32_t)1 << d->event_bits); e++) {
+			uint32_t intid = d->ites[e].intid;
+			if (intid && d->ites[e].icid == icid && vits_lpi_aliased(v, intid)) {
+				uint32_t i = intid - LPI_INTID_BASE;
+				v->lpi_mark[i / 64] |= (uint64_t)1 << (i % 64);
+				any = true;
+			}
+		}
+	}
+	if (!any)
+		return;
+	struct vits_dev *d;
+	const struct vits_ite *ite;
+	for_each_plpi_event(v, d, e, ite) {
+		uint32_t i = ite->intid - LPI_INTID_BASE;
+		if (ite->icid != icid && (v->lpi_mark[i / 64] >> (i % 64) & 1))
+			inv_event(v, d, e);
+	}
+	vits_memset(v->lpi_mark, 0, sizeof(*v->lpi_mark) * ((v->nr_lpis + 63) / 64));
+}
+
 void vits_policy_invall(struct vits *v, uint32_t icid)
 {
-	if (v->host == NULL || v->nr_assigned_mapped == 0)
+	if (v->host == NULL || v->nr_assigned_mapped == 0 ||
+	    v->cfg.policy == VITS_POLICY_VIRTUAL)
 		return;
+	if (v->nr_aliased != 0)
+		invall_aliases(v, icid);
 	struct invall_scan s;
 	vits_memset(&s, 0, sizeof(s));
-	switch (v->cfg.policy) {
-	case VITS_POLICY_FORWARD:
+	if (v->cfg.policy == VITS_POLICY_FORWARD) {
+		s.apply = true;
 		for_each_assigned(v, icid, scan_event, &s);
 		send_invalls(v, &s);
-		break;
-	case VITS_POLICY_LAZY:
-	case VITS_POLICY_LAZY_GLOBAL:
-		s.only_dirty = true;
-		for_each_assigned(v, icid, scan_event, &s);
-		if (s.count == 0)
-			break;          /* nothing dirty: the INVALL is eaten */
-		if (s.count <= v->cfg.invall_threshold)
-			for_each_assigned(v, icid, inv_if_dirty, NULL);
-		else
-			send_invalls(v, &s);
-		break;
-	default:
-		break;
+		return;
 	}
+	/* eager, lazy, lazy-global: nothing to tell is the common case (the INVALL is
+	 * eaten); up to K events get an INV each; more get an INVALL per pCPU. */
+	for_each_assigned(v, icid, scan_event, &s);
+	if (s.count == 0)
+		return;
+	if (s.count <= v->cfg.invall_threshold) {
+		for_each_assigned(v, icid, inv_if_needed, NULL);
+		return;
+	}
+	s.apply = true;
+	for_each_assigned(v, icid, scan_event, &s);
+	send_invalls(v, &s);
 }
 
 void vits_policy_sync(struct vits *v, uint32_t vcpu)
@@ -216,6 +302,17 @@ void vits_policy_sync(struct vits *v, uint32_t vcpu)
 	if (!v->cfg.sync_squash)
 		vits_phys_mark_sync(v, vits_phys_pcpu(v, vcpu));
 	vits_phys_sync_marked(v);
+}
+
+/* A trapped byte reaches one event's physical LPI. */
+static void trap_event(struct vits *v, struct vits_dev *d, uint32_t ev, uint8_t byte)
+{
+	const struct vits_ite *ite = &d->ites[ev];
+	vits_host_prop_set(v->host, ite->plpi, byte);
+	if (v->cfg.policy == VITS_POLICY_EAGER)
+		send_inv(v, d, ev);
+	else if (vits_host_dirty_set(v->host, ite->plpi))
+		v->st.dirty_lpis++;
 }
 
 int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value)
@@ -244,22 +341,27 @@ int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value)
 			continue;
 		uint32_t i = (uint32_t)(a - v->prop_gpa);
 		uint8_t byte = (uint8_t)(value >> (8 * k));
-		/* Which assigned event is this LPI?  The reverse map names a candidate;
-		 * it is the answer only if that event still maps this LPI. */
+		uint32_t intid = LPI_INTID_BASE + i;
+		v->cur_offset = intid;  /* cause: the LPI written */
+		if (v->lpi_nmap[i] == 0)
+			continue;       /* not mapped: nothing physical to update */
+		/* The reverse map names the event of an unaliased LPI; it is the answer
+		 * only if that event still maps this LPI. */
 		const struct vits_rmap *r = &v->rmap[i];
 		struct vits_dev *d = vits_dev_find(v, r->devid);
-		if (d == NULL || !d->valid || (r->eventid >> (d->event_bits - 1) >> 1))
+		bool named = d != NULL && d->valid && !(r->eventid >> (d->event_bits - 1) >> 1) &&
+			     d->ites[r->eventid].intid == intid;
+		if (named && !vits_lpi_aliased(v, intid)) {
+			if (d->ites[r->eventid].plpi)
+				trap_event(v, d, r->eventid, byte);
 			continue;
-		const struct vits_ite *ite = &d->ites[r->eventid];
-		if (ite->intid != LPI_INTID_BASE + i || !ite->plpi)
-			continue;
-		v->cur_offset = LPI_INTID_BASE + i;    /* cause: the LPI written */
-		v->host->ops.prop_write(v->host->ctx, ite->plpi, byte);
-		if (v->cfg.policy == VITS_POLICY_EAGER) {
-			send_inv(v, d, r->eventid);
-		} else if (vits_host_dirty_set(v->host, ite->plpi)) {
-			v->st.dirty_lpis++;
 		}
+		/* Aliased, or the named event went away while another maps the LPI. */
+		struct vits_dev *ad;
+		const struct vits_ite *aite;
+		for_each_plpi_event(v, ad, e, aite)
+			if (aite->intid == intid)
+				trap_event(v, ad, e, byte);
 	}
 	v->cur_cause = saved_cause;
 	v->cur_offset = saved_offset;

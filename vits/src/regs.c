@@ -108,6 +108,13 @@ static void wr_cwriter(struct vits *v, uint64_t off, uint64_t val)
 		ignored(v);
 		return;
 	}
+	if (v->inflight && target == v->creadr) {
+		/* IMPDEF choice: the command at CREADR has run and waits only for room in
+		 * the physical queue; a CWRITER pulled back onto it (UNPREDICTABLE in the
+		 * architecture) is ignored, so the command cannot run twice. */
+		ignored(v);
+		return;
+	}
 	v->cwriter = target;
 	if ((val & GITS_FIELD_MASK(CWRITER, RETRY)) && v->stalled) {
 		/* Retry: run the stalled command again (IHI 0069 12.19.3). */

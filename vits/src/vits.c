@@ -59,6 +59,7 @@ static int config_check(const struct vits_config *c)
 static size_t coll_bytes(const struct vits *v) { return sizeof(*v->coll) * v->nr_coll; }
 static size_t xc_bytes(const struct vits *v) { return sizeof(*v->xc) * (v->xc_mask + 1); }
 static size_t pcpu_bytes(const struct vits *v) { return sizeof(*v->vcpu_pcpu) * v->cfg.nr_vcpus; }
+static size_t mark_bytes(const struct vits *v) { return sizeof(*v->lpi_mark) * ((v->nr_lpis + 63) / 64); }
 
 static void free_arrays(struct vits *v)
 {
@@ -69,6 +70,8 @@ static void free_arrays(struct vits *v)
 	vits_mem_free(&v->mem, v->xc, xc_bytes(v));
 	vits_mem_free(&v->mem, v->vcpu_pcpu, pcpu_bytes(v));
 	vits_mem_free(&v->mem, v->rmap, sizeof(*v->rmap) * v->nr_lpis);
+	vits_mem_free(&v->mem, v->lpi_nmap, sizeof(*v->lpi_nmap) * v->nr_lpis);
+	vits_mem_free(&v->mem, v->lpi_mark, mark_bytes(v));
 	vits_ob_free(v);
 }
 
@@ -129,8 +132,13 @@ int vits_create(const struct vits_config *cfg, const struct vits_ops *ops, void 
 		v->rmap = vits_mem_alloc(&v->mem, sizeof(*v->rmap) * v->nr_lpis);
 		rmap_ok = v->rmap != NULL;
 	}
-	if (host != NULL && vits_ob_reserve(v, 2u * host->cfg.nr_pcpus + 64) < 0)
-		rmap_ok = false;
+	if (host != NULL) {
+		v->lpi_nmap = vits_mem_alloc(&v->mem, sizeof(*v->lpi_nmap) * v->nr_lpis);
+		v->lpi_mark = vits_mem_alloc(&v->mem, mark_bytes(v));
+		if (v->lpi_nmap == NULL || v->lpi_mark == NULL ||
+		    vits_ob_reserve(v, 2u * host->cfg.nr_pcpus + 64) < 0)
+			rmap_ok = false;
+	}
 	if (v->coll == NULL || v->lpi_cfg == NULL || v->lpi_pending == NULL ||
 	    v->lpi_pvcpu == NULL || v->xc == NULL || v->vcpu_pcpu == NULL || !rmap_ok) {
 		free_arrays(v);
@@ -338,7 +346,10 @@ int vits_unassign_device(struct vits *v, uint32_t vdevid)
 	vits_phys_unmapd(v, d);
 	vits_phys_sync_marked(v);
 	v->cur_cause = saved;
-	vits_ob_flush(v);
+	/* The physical DeviceID is free for another domain only once its teardown is
+	 * queued on the physical ITS: until then it stays taken. */
+	if (!vits_ob_flush(v))
+		return VITS_E_AGAIN;
 	d->assigned = 0;
 	trace_assign(v, vdevid, d->pdevid, false);
 	vits_dev_put(v, d);

@@ -105,6 +105,11 @@ struct vits {
 	uint32_t *lpi_pvcpu;
 	uint64_t prop_gpa;
 	uint8_t prop_bits;      /* 0: no property table */
+	/* With a host: events mapping each LPI, so the physical LPIs of every event of
+	 * an aliased LPI (mapped by several events) get its configuration. */
+	uint32_t *lpi_nmap;
+	uint32_t nr_aliased;    /* LPIs mapped by more than one event */
+	uint64_t *lpi_mark;     /* scratch bitmap over LPIs (INVALL) */
 
 	/* physical routing */
 	uint32_t *vcpu_pcpu;
@@ -151,6 +156,7 @@ struct vits_host {
 	struct vits_host_plpi *plpi;
 	uint32_t plpi_hint;
 	uint64_t *dirty;        /* lazy policies: host byte written, not yet invalidated */
+	uint8_t *hcfg;          /* what the host property table holds, per physical LPI */
 	struct vits_host_stats st;
 };
 
@@ -181,6 +187,9 @@ VITS_INTERNAL void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t
 VITS_INTERNAL void vits_lpi_clear_pending(struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_lpi_try_deliver(struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_lpi_reset(struct vits *v);
+VITS_INTERNAL void vits_lpi_mapped(struct vits *v, uint32_t intid);
+VITS_INTERNAL void vits_lpi_unmapped(struct vits *v, uint32_t intid);
+VITS_INTERNAL bool vits_lpi_aliased(const struct vits *v, uint32_t intid);
 
 /* ---- translation cache (xlate.c) ---- */
 
@@ -226,6 +235,7 @@ VITS_INTERNAL void vits_phys_sync_marked(struct vits *v);
 
 VITS_INTERNAL uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg);
 VITS_INTERNAL void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_policy_invall(struct vits *v, uint32_t icid);
 VITS_INTERNAL void vits_policy_sync(struct vits *v, uint32_t vcpu);
 VITS_INTERNAL void vits_policy_forget(struct vits *v, uint32_t plpi);
@@ -240,6 +250,8 @@ VITS_INTERNAL uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v,
 VITS_INTERNAL void vits_host_plpi_free(struct vits_host *h, uint32_t plpi);
 VITS_INTERNAL bool vits_host_pdev_taken(const struct vits_host *h, uint32_t pdevid);
 VITS_INTERNAL void vits_host_plpi_move(struct vits_host *h, uint32_t plpi, uint32_t pcpu);
+VITS_INTERNAL void vits_host_prop_set(struct vits_host *h, uint32_t plpi, uint8_t cfg);
+VITS_INTERNAL uint8_t vits_host_prop_get(const struct vits_host *h, uint32_t plpi);
 VITS_INTERNAL bool vits_host_dirty_set(struct vits_host *h, uint32_t plpi);
 VITS_INTERNAL bool vits_host_dirty_clear(struct vits_host *h, uint32_t plpi);
 VITS_INTERNAL void vits_host_dirty_clear_pcpu(struct vits_host *h, uint32_t pcpu,

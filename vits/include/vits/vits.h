@@ -321,7 +321,9 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi);
 int vits_assign_device(struct vits *v, uint32_t vdevid, uint32_t pdevid);
 
 /* Undo an assignment: the device's physical mappings are removed (teardown cost).
- * Errors: VITS_E_INVAL, VITS_E_NOENT. */
+ * Returns 0 when done, or VITS_E_AGAIN when the physical queue filled first: the
+ * physical DeviceID stays taken until a later call (or vits_resume) has queued the
+ * teardown and this call is repeated.  Errors: VITS_E_INVAL, VITS_E_NOENT. */
 int vits_unassign_device(struct vits *v, uint32_t vdevid);
 
 /* Route vCPU vcpu's physical LPIs to physical CPU pcpu (default: vcpu % nr_pcpus).

@@ -1,0 +1,23 @@
+/*
+ * fuzz_policy.c: libFuzzer target "policy" (docs/fuzzing.md).  The input is a program of
+ * guest operations (fuzz_prog.h); the oracles abort on the first failure.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz_prog.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int fuzz_target_write_itr(const uint8_t *data, size_t size, const char *path);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_run(FZ_T_POLICY, data, size);
+	return 0;
+}
+
+/* The standalone driver's --itr: the trace of running this input. */
+int fuzz_target_write_itr(const uint8_t *data, size_t size, const char *path)
+{
+	return fuzz_write_itr(FZ_T_POLICY, data, size, path);
+}

@@ -1,0 +1,4 @@
+# target: cmdq
+# file: vits/src/regs.c
+# models: CWRITER == queue size accepted
+s/if (target >= v->qsize \&\& /if (target > v->qsize \&\& /

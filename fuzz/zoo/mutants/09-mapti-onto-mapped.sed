@@ -1,0 +1,4 @@
+# target: cmdq
+# file: vits/src/commands.c
+# models: MAPTI onto a mapped event accepted
+s/^\tif (ite->intid)$/\tif (0)/
