@@ -71,6 +71,9 @@ int fuzz_target_failed(void)
 
 void fuzz_set_abort(int on) { g_abort = on; }
 void fuzz_set_verbose(int on) { g_verbose = on; }
+int fuzz_get_abort(void) { return g_abort; }
+int fuzz_get_verbose(void) { return g_verbose; }
+void fuzz_set_failed(int failed) { g_last_failed = failed; }
 
 static const char *const target_names[] = { "cmdq", "wrap", "policy" };
 
@@ -236,11 +239,12 @@ struct fz_slot {
 	struct ref *r;
 	uint64_t mem_base;          /* engine bytes held just after create */
 	uint8_t assigned;           /* vDeviceIDs assigned now */
+	uint64_t last_use;
 };
 
-#define FZ_CACHE 24
+#define FZ_CACHE 64
 static struct fz_slot g_cache[FZ_CACHE];
-static unsigned g_cache_next;
+static uint64_t g_cache_clock;
 
 static int fz_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
@@ -249,11 +253,17 @@ static int fz_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 
 static struct fz_slot *cache_get(const struct harness_config *hc)
 {
-	for (unsigned i = 0; i < FZ_CACHE; i++)
-		if (g_cache[i].used && !memcmp(&g_cache[i].key, hc, sizeof(*hc)))
+	/* Least recently used goes first: a campaign keeps returning to the few
+	 * geometries of its corpus while the mutator tries new ones. */
+	struct fz_slot *s = &g_cache[0];
+	for (unsigned i = 0; i < FZ_CACHE; i++) {
+		if (g_cache[i].used && !memcmp(&g_cache[i].key, hc, sizeof(*hc))) {
+			g_cache[i].last_use = ++g_cache_clock;
 			return &g_cache[i];
-	struct fz_slot *s = &g_cache[g_cache_next];
-	g_cache_next = (g_cache_next + 1) % FZ_CACHE;
+		}
+		if (!g_cache[i].used ? s->used : g_cache[i].last_use < s->last_use)
+			s = &g_cache[i];
+	}
 	if (s->used) {
 		harness_set_phys_capacity(s->h, 0);
 		ref_destroy(s->r);
@@ -275,6 +285,7 @@ static struct fz_slot *cache_get(const struct harness_config *hc)
 		abort();
 	s->key = *hc;
 	s->used = true;
+	s->last_use = ++g_cache_clock;
 	s->mem_base = s->h->engine_mem.cur;
 	return s;
 }
@@ -301,6 +312,28 @@ struct pdev {
 	uint32_t nev;               /* physical events mapped */
 };
 
+/* The per-op oracle compares only what the op could change (docs/fuzzing.md,
+ * "Oracles"); the whole state is compared at the end of every input. */
+#define TCH_DEV 8
+#define TCH_EV 32
+#define TCH_COLL 8
+#define TCH_LPI 64
+struct touch {
+	uint32_t dev[TCH_DEV];
+	bool dev_scan[TCH_DEV];     /* also scan the engine's events of the device */
+	unsigned ndev;
+	struct { uint32_t dev, ev; } ev[TCH_EV];
+	unsigned nev;
+	uint32_t coll[TCH_COLL];
+	unsigned ncoll;
+	uint32_t lpi[TCH_LPI];
+	unsigned nlpi;
+	bool all_lpis;              /* MOVALL: every LPI, and the stray-pending scan */
+	bool overflow;              /* too much to list: whole-state check */
+};
+
+#define FZ_DIRTY_PAGES 512
+
 struct fz {
 	enum fz_target t;
 	struct fz_cfg cfg;
@@ -323,6 +356,13 @@ struct fz {
 	unsigned op_kind;
 
 	bool touched;               /* the op ran commands, MSIs or state changes */
+	bool full_check;            /* the op needs the whole-state oracle (reset, assign) */
+	struct touch tch;           /* what the op's commands and MSIs could change */
+	size_t dl_inj, dl_ref;      /* deliveries compared so far (engine, model) */
+	/* guest RAM pages written this input: zeroed (kept backed) at the end */
+	uint64_t dirty_pfn[FZ_DIRTY_PAGES];
+	unsigned ndirty;
+	bool dirty_overflow;
 	/* per engine call */
 	unsigned call_cmds;
 	bool in_call;
@@ -394,6 +434,59 @@ static uint64_t qbase(const struct fz *f)
 static bool q_runnable(const struct fz *f)
 {
 	return f->q.enabled && f->q.qsize && !f->q.stalled && f->q.next != f->q.cwriter;
+}
+
+/* ---- guest RAM writes: the pages are remembered, and zeroed (not freed) at the end
+ * of the input, so the next input finds them backed (no page churn under ASan) ---- */
+
+static void fz_ram_dirty(struct fz *f, uint64_t gpa, size_t len)
+{
+	if (len == 0)
+		return;
+	for (uint64_t pfn = gpa >> GUEST_RAM_PAGE_SHIFT;
+	     pfn <= (gpa + len - 1) >> GUEST_RAM_PAGE_SHIFT; pfn++) {
+		bool have = false;
+		for (unsigned i = f->ndirty; i-- > 0 && !have;)
+			have = f->dirty_pfn[i] == pfn;
+		if (have)
+			continue;
+		if (f->ndirty == FZ_DIRTY_PAGES) {
+			f->dirty_overflow = true;
+			return;
+		}
+		f->dirty_pfn[f->ndirty++] = pfn;
+	}
+}
+
+static int fz_ram_write(struct fz *f, uint64_t gpa, const void *buf, size_t len)
+{
+	int rc = guest_ram_write(f->h->ram, gpa, buf, len);
+	if (rc == 0)
+		fz_ram_dirty(f, gpa, len);
+	return rc;
+}
+
+static int fz_ram_write_u64(struct fz *f, uint64_t gpa, uint64_t val)
+{
+	int rc = guest_ram_write_u64(f->h->ram, gpa, val);
+	if (rc == 0)
+		fz_ram_dirty(f, gpa, 8);
+	return rc;
+}
+
+/* All of guest RAM reads zero again, as guest_ram_clear leaves it. */
+static void fz_ram_clear(struct fz *f)
+{
+	static const uint8_t zero[GUEST_RAM_PAGE_SIZE];
+	if (f->dirty_overflow) {
+		guest_ram_clear(f->h->ram);
+	} else {
+		for (unsigned i = 0; i < f->ndirty; i++)
+			guest_ram_write(f->h->ram, f->dirty_pfn[i] << GUEST_RAM_PAGE_SHIFT, zero,
+					sizeof(zero));
+	}
+	f->ndirty = 0;
+	f->dirty_overflow = false;
 }
 
 /* ---- value pickers: mostly small IDs that collide, sometimes an edge ------------------- */
@@ -701,11 +794,13 @@ static void pshadow_apply(struct fz *f, const struct its_cmd *c, unsigned cause)
 static bool phys_allowed(unsigned gop, unsigned pop)
 {
 	switch (gop) {
-	case ITS_OP_MAPD: return pop == ITS_OP_MAPD || pop == ITS_OP_DISCARD;
+	/* CLEAR after MAPD V=0 and DISCARD: the pending state of other events mapping
+	 * the same LPI (aliases); INV after MAPTI: their configuration. */
+	case ITS_OP_MAPD: return pop == ITS_OP_MAPD || pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR;
 	case ITS_OP_MAPTI:
-	case ITS_OP_MAPI: return pop == ITS_OP_MAPTI || pop == ITS_OP_INV;  /* INV: aliases */
+	case ITS_OP_MAPI: return pop == ITS_OP_MAPTI || pop == ITS_OP_INV;
 	case ITS_OP_MOVI: return pop == ITS_OP_MOVI;
-	case ITS_OP_DISCARD: return pop == ITS_OP_DISCARD;
+	case ITS_OP_DISCARD: return pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR;
 	case ITS_OP_CLEAR: return pop == ITS_OP_CLEAR;
 	case ITS_OP_INV: return pop == ITS_OP_INV;
 	case ITS_OP_INVALL: return pop == ITS_OP_INVALL || pop == ITS_OP_INV;
@@ -738,9 +833,10 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 	unsigned pol = f->cfg.hc.vits.policy, npc = f->cfg.hc.host.nr_pcpus;
 	switch (op) {
 	case ITS_OP_MAPD: {
-		/* DISCARD per physically mapped event of the device, MAPD V=0, MAPD V=1. */
+		/* DISCARD per physically mapped event of the device, MAPD V=0, MAPD V=1,
+		 * and a CLEAR per event elsewhere sharing an LPI with the device's. */
 		int pd = pdev_index(f, PDEV_BASE + its_cmd_get_devid(c));
-		return 2 + (pd >= 0 ? pcount(f, pd) : 0);
+		return 2 + (pd >= 0 ? pcount(f, pd) : 0) + (unsigned)ref_event_count(f->r);
 	}
 	case ITS_OP_MAPTI: case ITS_OP_MAPI:
 		/* MAPTI, and an INV for each other event already mapping the LPI (its
@@ -748,8 +844,11 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 		return 1 + (pol == VITS_POLICY_VIRTUAL ? 0 :
 			    lpi_events(f, op == ITS_OP_MAPTI ? (uint32_t)its_cmd_get_pintid(c)
 							     : (uint32_t)its_cmd_get_eventid(c)));
-	case ITS_OP_MOVI: case ITS_OP_DISCARD: case ITS_OP_CLEAR:
+	case ITS_OP_MOVI:
 		return 1;
+	case ITS_OP_DISCARD: case ITS_OP_CLEAR:
+		/* its own, and a CLEAR per other event mapping the LPI */
+		return event_lpi_events(f, c);
 	case ITS_OP_INV:
 		/* One INV per event mapping the LPI (1 unless aliased); eager and lazy only
 		 * when the host byte went stale, which the bound does not need to know. */
@@ -848,6 +947,142 @@ static bool gdirty_get(const struct fz *f, uint32_t intid)
 	return intid >= MAX_INTIDS || (f->gdirty[intid / 8] >> (intid % 8) & 1);
 }
 
+/* ---- what an op could change (the per-op oracle compares only that) -------------- */
+
+static void tch_dev(struct fz *f, uint64_t dev, bool scan)
+{
+	struct touch *t = &f->tch;
+	if (dev > UINT32_MAX)
+		return;
+	for (unsigned i = 0; i < t->ndev; i++)
+		if (t->dev[i] == dev) {
+			t->dev_scan[i] |= scan;
+			return;
+		}
+	if (t->ndev == TCH_DEV) {
+		t->overflow = true;
+		return;
+	}
+	t->dev_scan[t->ndev] = scan;
+	t->dev[t->ndev++] = (uint32_t)dev;
+}
+
+static void tch_lpi(struct fz *f, uint64_t intid)
+{
+	struct touch *t = &f->tch;
+	if (intid < LPI_INTID_BASE || intid > UINT32_MAX)
+		return;
+	for (unsigned i = 0; i < t->nlpi; i++)
+		if (t->lpi[i] == intid)
+			return;
+	if (t->nlpi == TCH_LPI) {
+		t->overflow = true;
+		return;
+	}
+	t->lpi[t->nlpi++] = (uint32_t)intid;
+}
+
+/* Event (dev, ev) and the LPI the model has it mapped to now. */
+static void tch_ev(struct fz *f, uint64_t dev, uint64_t ev)
+{
+	struct touch *t = &f->tch;
+	if (dev > UINT32_MAX || ev > UINT32_MAX)
+		return;
+	struct ref_event re;
+	if (ref_query_event(f->r, (uint32_t)dev, (uint32_t)ev, &re) == 0)
+		tch_lpi(f, re.intid);
+	for (unsigned i = 0; i < t->nev; i++)
+		if (t->ev[i].dev == dev && t->ev[i].ev == ev)
+			return;
+	if (t->nev == TCH_EV) {
+		t->overflow = true;
+		return;
+	}
+	t->ev[t->nev].dev = (uint32_t)dev;
+	t->ev[t->nev++].ev = (uint32_t)ev;
+}
+
+static void tch_coll(struct fz *f, uint64_t icid)
+{
+	struct touch *t = &f->tch;
+	if (icid > 0xffff)
+		return;
+	for (unsigned i = 0; i < t->ncoll; i++)
+		if (t->coll[i] == icid)
+			return;
+	if (t->ncoll == TCH_COLL) {
+		t->overflow = true;
+		return;
+	}
+	t->coll[t->ncoll++] = (uint32_t)icid;
+}
+
+struct tch_arg {
+	struct fz *f;
+	int mode;                   /* 0: events of device key, 1: of collection key */
+	uint32_t key;
+};
+
+static int tch_event_fn(void *arg, const struct ref_event *e)
+{
+	struct tch_arg *a = arg;
+	if ((a->mode == 0 ? e->devid : e->icid) == a->key)
+		tch_ev(a->f, e->devid, e->eventid);
+	return 0;
+}
+
+/* Everything guest command c could change, as the model holds it before and after
+ * the command (called on both sides of ref_cmd), whatever its outcome: a failing
+ * command must leave that state unchanged. */
+static void tch_cmd(struct fz *f, const struct its_cmd *c)
+{
+	unsigned op = (unsigned)its_cmd_get_opcode(c);
+	uint64_t dev = its_cmd_get_devid(c), ev = its_cmd_get_eventid(c);
+	switch (op) {
+	case ITS_OP_MAPD: {
+		tch_dev(f, dev, true);
+		if (dev <= UINT32_MAX) {
+			struct tch_arg a = { f, 0, (uint32_t)dev };
+			ref_foreach_event(f->r, tch_event_fn, &a);
+		}
+		break;
+	}
+	case ITS_OP_MAPTI:
+	case ITS_OP_MAPI:
+		tch_dev(f, dev, false);
+		tch_ev(f, dev, ev);
+		tch_lpi(f, op == ITS_OP_MAPTI ? its_cmd_get_pintid(c) : ev);
+		tch_coll(f, its_cmd_get_icid(c));
+		break;
+	case ITS_OP_MOVI:
+		tch_coll(f, its_cmd_get_icid(c));
+		/* fall through */
+	case ITS_OP_DISCARD:
+	case ITS_OP_INT:
+	case ITS_OP_CLEAR:
+	case ITS_OP_INV:
+		tch_dev(f, dev, false);
+		tch_ev(f, dev, ev);
+		break;
+	case ITS_OP_MAPC:
+		tch_coll(f, its_cmd_get_icid(c));
+		break;
+	case ITS_OP_INVALL: {
+		tch_coll(f, its_cmd_get_icid(c));
+		struct tch_arg a = { f, 1, (uint32_t)its_cmd_get_icid(c) };
+		ref_foreach_event(f->r, tch_event_fn, &a);
+		break;
+	}
+	case ITS_OP_SYNC:
+		break;
+	default:
+		/* MOVALL moves every LPI pending on a vCPU; unknown opcodes must change
+		 * nothing: look at every LPI. */
+		f->tch.all_lpis = true;
+		break;
+	}
+}
+
 struct invall_arg {
 	struct fz *f;
 	uint16_t icid;
@@ -912,7 +1147,9 @@ static void on_cmd(struct fz *f, const struct vits_event *ev)
 	f->tally_bound = f->h->host ? cmd_bound(f, c) : 0;
 
 	if (f->model_ok) {
+		tch_cmd(f, c);
 		enum vits_reason want = ref_cmd(f->r, c);
+		tch_cmd(f, c);
 		if (why == VITS_R_NO_MEMORY && want != VITS_R_NO_MEMORY) {
 			/* The model has no memory cap: from here on only the other oracles. */
 			f->model_ok = false;
@@ -976,6 +1213,201 @@ static void fz_trace(void *ctx, const struct vits_event *ev)
 	}
 }
 
+/* ---- the per-op oracle: engine versus model on what the op touched ---------------- */
+
+static bool tch_fail(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool tch_fail(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return true;
+}
+
+static bool tch_check_lpi(struct fz *f, uint32_t intid, char *msg, size_t len)
+{
+	struct vits_lpi_info li;
+	struct ref_lpi l;
+	int erc = vits_query_lpi(f->h->vits, intid, &li);
+	if (ref_query_lpi(f->r, intid, &l) != 0 || !l.mapped) {
+		bool mpend = ref_query_lpi(f->r, intid, &l) == 0 && l.pending;
+		if (erc == 0 && li.pending && !mpend)
+			return tch_fail(msg, len, "lpi %u: expected not pending, engine has it "
+					"pending on vcpu %u", intid, li.pending_vcpu);
+		return false;
+	}
+	if (erc < 0)
+		return tch_fail(msg, len, "lpi %u: expected cfg %#x pending %d, engine has no "
+				"state for it", intid, l.cfg, l.pending);
+	if (li.cfg != l.cfg)
+		return tch_fail(msg, len, "lpi %u: expected cfg %#x, got cfg %#x", intid, l.cfg,
+				li.cfg);
+	if (!!li.pending != l.pending)
+		return tch_fail(msg, len, "lpi %u: expected %s, got %s (vcpu %u)", intid,
+				l.pending ? "pending" : "not pending",
+				li.pending ? "pending" : "not pending",
+				li.pending ? li.pending_vcpu : l.pending_vcpu);
+	if (l.pending && li.pending_vcpu != l.pending_vcpu)
+		return tch_fail(msg, len, "lpi %u: expected pending on vcpu %u, got vcpu %u",
+				intid, l.pending_vcpu, li.pending_vcpu);
+	return false;
+}
+
+static int tch_lpi_fn(void *arg, const struct ref_lpi *l)
+{
+	struct fz *f = ((void **)arg)[0];
+	char *msg = ((void **)arg)[1];
+	return tch_check_lpi(f, l->intid, msg, 512) ? 1 : 0;
+}
+
+struct dl_pair {
+	uint32_t vcpu, intid;
+};
+
+static int dl_cmp(const void *a, const void *b)
+{
+	const struct dl_pair *x = a, *y = b;
+	if (x->vcpu != y->vcpu)
+		return x->vcpu < y->vcpu ? -1 : 1;
+	return x->intid < y->intid ? -1 : x->intid > y->intid;
+}
+
+/* Delivery sequences (as oracle_check_deliveries: per command a multiset, across
+ * commands in order), incrementally: the groups of commands that completed since the
+ * last check.  The group of the next command may still grow; the end of the input
+ * compares everything. */
+static bool dl_check(struct fz *f, char *msg, size_t len)
+{
+	size_t ninj, nref;
+	const struct harness_inject *inj = harness_injects(f->h, &ninj);
+	const struct ref_delivery *del = ref_deliveries(f->r, &nref);
+	uint64_t limit = ref_cmd_count(f->r);
+	size_t i = f->dl_inj, j = f->dl_ref;
+	while ((i < ninj && inj[i].seq < limit) || (j < nref && del[j].seq < limit)) {
+		uint64_t s;
+		if (i < ninj && j < nref)
+			s = inj[i].seq < del[j].seq ? inj[i].seq : del[j].seq;
+		else
+			s = i < ninj ? inj[i].seq : del[j].seq;
+		struct dl_pair ge[64], gm[64];
+		size_t ne = 0, nm = 0, i0 = i, j0 = j;
+		bool big = false;
+		while (i < ninj && inj[i].seq == s) {
+			if (ne < 64) {
+				ge[ne].vcpu = inj[i].vcpu;
+				ge[ne++].intid = inj[i].intid;
+			} else {
+				big = true;
+			}
+			i++;
+		}
+		while (j < nref && del[j].seq == s) {
+			if (nm < 64) {
+				gm[nm].vcpu = del[j].vcpu;
+				gm[nm++].intid = del[j].intid;
+			} else {
+				big = true;
+			}
+			j++;
+		}
+		if (big)
+			continue;       /* a huge group: compared at the end of the input */
+		qsort(ge, ne, sizeof(*ge), dl_cmp);
+		qsort(gm, nm, sizeof(*gm), dl_cmp);
+		if (ne == nm && (ne == 0 || !memcmp(ge, gm, ne * sizeof(*ge))))
+			continue;
+		f->dl_inj = i;
+		f->dl_ref = j;
+		return tch_fail(msg, len, "deliveries while command #%" PRIu64 " was the next to "
+				"complete (model delivery #%zu, engine injection #%zu): expected "
+				"%zu, got %zu (first: model %u/%u, engine %u/%u)", s, j0, i0, nm, ne,
+				nm ? gm[0].vcpu : 0, nm ? gm[0].intid : 0, ne ? ge[0].vcpu : 0,
+				ne ? ge[0].intid : 0);
+	}
+	f->dl_inj = i;
+	f->dl_ref = j;
+	return false;
+}
+
+/* 1 and msg on the first difference in what the op touched. */
+static bool check_touched(struct fz *f, char *msg, size_t len)
+{
+	struct touch *t = &f->tch;
+	struct vits *v = f->h->vits;
+	for (unsigned i = 0; i < t->ndev; i++) {
+		struct vits_device_info di;
+		struct ref_device rd;
+		int erc = vits_query_device(v, t->dev[i], &di);
+		int mrc = ref_query_device(f->r, t->dev[i], &rd);
+		if ((erc == 0) != (mrc == 0))
+			return tch_fail(msg, len, "device %#x: expected %s, engine has it %s",
+					t->dev[i], mrc ? "unmapped" : "mapped",
+					erc ? "unmapped" : "mapped");
+		if (erc)
+			continue;
+		if (rd.event_bits != di.event_bits || rd.itt_addr != di.itt_addr)
+			return tch_fail(msg, len, "device %#x: expected event_bits %u itt %#" PRIx64
+					", got event_bits %u itt %#" PRIx64, t->dev[i], rd.event_bits,
+					rd.itt_addr, di.event_bits, di.itt_addr);
+		if (!t->dev_scan[i])
+			continue;
+		uint64_t n = pow2(di.event_bits);
+		if (n > 8 || n == 0)
+			n = 8;
+		for (uint64_t e = 0; e < n; e++) {
+			struct vits_event_info ei;
+			struct ref_event re;
+			if (vits_query_event(v, t->dev[i], (uint32_t)e, &ei) == 0 &&
+			    ref_query_event(f->r, t->dev[i], (uint32_t)e, &re) != 0)
+				return tch_fail(msg, len, "event (dev %#x, ev %#" PRIx64 "): expected "
+						"unmapped, engine maps it to intid %u icid %u",
+						t->dev[i], e, ei.intid, ei.icid);
+		}
+	}
+	for (unsigned i = 0; i < t->nev; i++) {
+		struct vits_event_info ei;
+		struct ref_event re;
+		int erc = vits_query_event(v, t->ev[i].dev, t->ev[i].ev, &ei);
+		int mrc = ref_query_event(f->r, t->ev[i].dev, t->ev[i].ev, &re);
+		if (mrc == 0 && erc != 0)
+			return tch_fail(msg, len, "event (dev %#x, ev %#x): expected intid %u icid "
+					"%u, engine has it unmapped", re.devid, re.eventid, re.intid,
+					re.icid);
+		if (mrc != 0 && erc == 0)
+			return tch_fail(msg, len, "event (dev %#x, ev %#x): expected unmapped, "
+					"engine maps it to intid %u icid %u", t->ev[i].dev,
+					t->ev[i].ev, ei.intid, ei.icid);
+		if (mrc == 0 && (ei.intid != re.intid || ei.icid != re.icid))
+			return tch_fail(msg, len, "event (dev %#x, ev %#x): expected intid %u icid "
+					"%u, got intid %u icid %u", re.devid, re.eventid, re.intid,
+					re.icid, ei.intid, ei.icid);
+	}
+	for (unsigned i = 0; i < t->ncoll; i++) {
+		uint32_t ev = 0, mv = 0;
+		int erc = vits_query_collection(v, t->coll[i], &ev);
+		int mrc = ref_query_collection(f->r, t->coll[i], &mv);
+		if ((erc == 0) != (mrc == 0) || (erc == 0 && ev != mv))
+			return tch_fail(msg, len, "collection %u: expected %s%u, engine %s%u",
+					t->coll[i], mrc ? "unmapped " : "vcpu ", mv,
+					erc ? "unmapped " : "vcpu ", ev);
+	}
+	for (unsigned i = 0; i < t->nlpi; i++)
+		if (tch_check_lpi(f, t->lpi[i], msg, len))
+			return true;
+	if (t->all_lpis) {
+		void *arg[2] = { f, msg };
+		if (ref_foreach_lpi(f->r, tch_lpi_fn, arg))
+			return true;
+		for (uint32_t i = LPI_INTID_BASE; i < LPI_INTID_BASE + 16; i++)
+			if (tch_check_lpi(f, i, msg, len))
+				return true;
+	}
+	return dl_check(f, msg, len);
+}
+
 /* ---- state checks after each operation --------------------------------------------------- */
 
 static void check_state(struct fz *f, bool final)
@@ -1028,13 +1460,22 @@ static void check_state(struct fz *f, bool final)
 
 	/* Reference model: after each operation that changed guest-visible state (the
 	 * per-command reasons are compared as they run), and in full at the end. */
-	if (f->model_ok && (final || f->touched)) {
+	if (f->model_ok && (final || f->full_check || f->tch.overflow)) {
 		char msg[512];
 		struct oracle_limits lim = { .max_event_scan = final ? 64 : 8,
 					     .max_lpi_scan = final ? 512 : 16 };
 		if (oracle_check_harness(f->h, f->r, &lim, msg, sizeof(msg)))
 			FAIL_RET(f, "model: %s", msg);
+		size_t nr;
+		harness_injects(f->h, &f->dl_inj);   /* compared in full just now */
+		ref_deliveries(f->r, &nr);
+		f->dl_ref = nr;
+	} else if (f->model_ok && f->touched) {
+		char msg[512];
+		if (check_touched(f, msg, sizeof(msg)))
+			FAIL_RET(f, "model: %s", msg);
 	}
+	memset(&f->tch, 0, sizeof(f->tch));
 
 	/* Physical configuration freshness after a guest SYNC: every LPI the guest has
 	 * invalidated since its last store must be configured on the physical ITS as the
@@ -1172,7 +1613,7 @@ static void put_slot(struct fz *f, const struct its_cmd *c)
 {
 	uint8_t raw[ITS_CMD_BYTES];
 	its_cmd_to_bytes(c, raw);
-	guest_ram_write(f->h->ram, qbase(f) + f->wptr, raw, sizeof(raw));
+	fz_ram_write(f, qbase(f) + f->wptr, raw, sizeof(raw));
 	f->wptr = (f->wptr + ITS_CMD_BYTES) % qsize_or_page(f);
 	f->slots++;
 }
@@ -1243,7 +1684,7 @@ static void op_baser(struct fz *f, const uint8_t *p)
 	if (indirect) {
 		for (unsigned i = 0; i < 4; i++) {
 			uint64_t e = ((p[2] >> i) & 1) ? (L2_GPA + i * 0x10000) | (1ull << 63) : 0;
-			guest_ram_write_u64(f->h->ram, DEVT_GPA + i * 8, e);
+			fz_ram_write_u64(f, DEVT_GPA + i * 8, e);
 		}
 	}
 	if (fl & 1)
@@ -1273,7 +1714,7 @@ static void op_prop(struct fz *f, const uint8_t *p)
 		bytes[k] = (uint8_t)(p[1] + k * ((p[2] >> 6) + 1) * 0x51);
 		value |= (uint64_t)bytes[k] << (8 * k);
 	}
-	if (guest_ram_write(f->h->ram, gpa, bytes, len))
+	if (fz_ram_write(f, gpa, bytes, len))
 		return;                 /* the store faults: nothing to trap */
 	uint64_t nbytes = f->prop_bits ? pow2(f->prop_bits) - LPI_INTID_BASE : 0;
 	for (unsigned k = 0; k < len; k++) {
@@ -1320,13 +1761,16 @@ static void op_proptable(struct fz *f, const uint8_t *p)
 static void op_msi(struct fz *f, const uint8_t *p)
 {
 	uint32_t dev = sel_dev(f, p[0]), ev = sel_ev(f, p[1], dev);
-	int got = vits_msi(f->h->vits, dev, ev);
 	if (f->model_ok) {
+		tch_ev(f, dev, ev);
 		enum vits_reason want = ref_msi(f->r, dev, ev);
+		int got = vits_msi(f->h->vits, dev, ev);
 		if (got != (int)want)
 			fz_fail(f, "model: MSI (dev %#x, ev %#x): model %s, engine %d (%s)", dev, ev,
 				ref_reason_name(want), got,
 				got >= 0 ? vits_reason_name((enum vits_reason)got) : vits_strerror(got));
+	} else {
+		vits_msi(f->h->vits, dev, ev);
 	}
 }
 
@@ -1396,6 +1840,8 @@ static void op_hostlpi(struct fz *f, const uint8_t *p)
 		int got = vits_host_plpi(f->h->host, i + LPI_INTID_BASE);
 		/* With physical commands still queued the physical ITS may lag the engine
 		 * (a DISCARD not yet consumed): only a delivery is then comparable. */
+		if (f->model_ok)
+			tch_ev(f, vdev, ev);
 		if (f->model_ok && (got == VITS_R_NONE || !vits_work_pending(f->h->vits))) {
 			enum vits_reason want = ref_msi(f->r, vdev, ev);
 			if ((got == VITS_R_NONE) != (want == VITS_R_NONE))
@@ -1474,6 +1920,7 @@ static void do_reset(struct fz *f, bool final)
 	harness_set_phys_capacity(f->h, cap);
 	harness_reset(f->h);            /* sinks restart with the model's counters */
 	f->inj_checked = 0;
+	f->dl_inj = f->dl_ref = 0;
 	ref_reset(f->r);
 	memset(&f->q, 0, sizeof(f->q));
 	f->wptr = 0;
@@ -1546,7 +1993,7 @@ static void run_op(struct fz *f, unsigned kind, const uint8_t *p)
 		e ^= 1ull << 63;
 		if (!(e & ~(1ull << 63)))
 			e |= L2_GPA + 0x80000;
-		guest_ram_write_u64(f->h->ram, gpa, e);
+		fz_ram_write_u64(f, gpa, e);
 		break;
 	}
 	case FZ_OP_PROP: op_prop(f, p); break;
@@ -1594,6 +2041,8 @@ static void init_guest(struct fz *f)
 {
 	struct fz_cfg *c = &f->cfg;
 	if (c->init) {
+		if (c->indirect)   /* the level-1 entries harness_guest_init writes */
+			fz_ram_dirty(f, DEVT_GPA, HARNESS_MAX_L1_VALID * 8);
 		if (harness_guest_init(f->h, QUEUE_GPA, c->queue_pages, DEVT_GPA, 1, c->page_size,
 				       c->indirect, PROP_GPA, c->prop_bits)) {
 			fprintf(stderr, "fuzz: harness_guest_init failed\n");
@@ -1616,7 +2065,7 @@ static void init_guest(struct fz *f)
 	/* Property bytes of the first LPIs, written before anything maps them. */
 	for (unsigned i = 0; i < 16; i++) {
 		uint8_t b = (uint8_t)(0xa0 | ((c->prop_init >> (i & 7)) & 1) | 2);
-		guest_ram_write(f->h->ram, PROP_GPA + i, &b, 1);
+		fz_ram_write(f, PROP_GPA + i, &b, 1);
 	}
 	/* Devices assigned as the header says (assignments survive vits_reset). */
 	if (f->h->host) {
@@ -1704,8 +2153,8 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 		f->op_kind = k;
 		if (g_verbose)
 			fprintf(stderr, "op #%zu %s\n", i, fuzz_op_name(k));
-		f->touched = k == FZ_OP_MSI || k == FZ_OP_HOSTLPI || k == FZ_OP_PROPTABLE ||
-			     k == FZ_OP_RESET || k == FZ_OP_ASSIGN;
+		f->full_check = k == FZ_OP_PROPTABLE || k == FZ_OP_RESET || k == FZ_OP_ASSIGN;
+		f->touched = f->full_check || k == FZ_OP_MSI || k == FZ_OP_HOSTLPI;
 		run_op(f, k, payload);
 		if (!f->failed)
 			check_state(f, false);
@@ -1733,11 +2182,22 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 		vits_reset(f->h->vits);
 	}
 
-	/* Back to just after create for the next input. */
+	/* Back to just after create for the next input: what harness_reset_all does,
+	 * except that the engine was reset just above, and guest RAM pages are zeroed
+	 * rather than freed (the next input writes the same ones). */
 	f->slot->assigned = f->assigned;
 	f->h->trace_fn = NULL;
 	harness_set_phys_capacity(f->h, 0);
-	harness_reset_all(f->h);
+	if (f->failed) {
+		harness_reset_all(f->h);
+	} else {
+		fz_ram_clear(f);
+		if (f->h->host_prop)
+			memset(f->h->host_prop, 0, f->h->cfg.host.nr_plpis);
+		memset(&f->h->drv, 0, sizeof(f->h->drv));
+		f->h->drv.alloc_top = f->h->cfg.ram[0].base + f->h->cfg.ram[0].size;
+		harness_reset(f->h);
+	}
 	ref_reset(f->r);
 #ifndef FUZZ_NO_TRACE
 	if (f->itr)

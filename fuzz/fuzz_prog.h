@@ -68,6 +68,11 @@ int fuzz_run_policy(enum fz_target t, const uint8_t *data, size_t size, int poli
 
 void fuzz_set_abort(int on);
 void fuzz_set_verbose(int on);        /* print each operation as it runs */
+/* For targets with their own executor (fuzz_multidomain.c): the driver's settings,
+ * and the result of the last input (what fuzz_target_failed() reports). */
+int fuzz_get_abort(void);
+int fuzz_get_verbose(void);
+void fuzz_set_failed(int failed);
 
 /* Write the trace of running this input (the engine's events, every domain) to an
  * .itr file; 0 or -1.  Used by the driver's --itr and, when FUZZ_ITR_DIR is set, by

@@ -505,7 +505,8 @@ static void test_api_host(void)
 	struct vits_host_config hc;
 	vits_host_config_default(&hc);
 	vits_host_config_default(NULL);
-	struct vits_host_ops ho = { sizeof(ho), t_alloc, t_free, t_phys, t_itt_alloc, t_itt_free, t_prop };
+	struct vits_host_ops ho = { sizeof(ho), t_alloc, t_free, t_phys, t_itt_alloc, t_itt_free,
+				    t_prop, NULL };
 	struct vits_host *h = NULL;
 	CHECK_RC(VITS_E_INVAL, vits_host_create(NULL, &ho, NULL, &h), "host_create NULL config");
 	CHECK_RC(VITS_E_INVAL, vits_host_create(&hc, NULL, NULL, &h), "host_create NULL ops");

@@ -45,8 +45,10 @@ static void trace_cmd(struct vits *v, uint32_t off, const struct its_cmd *c,
  *
  * A command whose physical commands could not all be queued (the physical queue is
  * full) has run in the engine, but CREADR stays on it ("in flight") until they are:
- * the guest cannot see it complete before the hardware has it.  The next call sends
- * the waiting physical commands first, then moves CREADR on.
+ * the guest cannot see it complete before the hardware has it.  A SYNC also stays in
+ * flight until the physical ITS reports (vits_host_ops.phys_done) that the commands
+ * before it have run.  The next call sends the waiting physical commands first, then
+ * moves CREADR on.
  */
 int vits_cmdq_process(struct vits *v)
 {
@@ -57,7 +59,10 @@ int vits_cmdq_process(struct vits *v)
 	if (v->host != NULL && !vits_ob_flush(v))
 		return 0;
 	if (v->inflight) {
+		if (v->inflight_sync && !vits_host_done(v->host, v->last_seq))
+			return 0;       /* a SYNC waits for the physical ITS */
 		v->inflight = 0;
+		v->inflight_sync = 0;
 		if (v->qsize != 0 && v->creadr != v->cwriter) {
 			creadr_advance(v);
 			moved = true;
@@ -99,8 +104,17 @@ int vits_cmdq_process(struct vits *v)
 			moved = true;
 			break;
 		}
+		/* A guest SYNC completes only when this domain's physical commands have:
+		 * an INV before it has taken effect, a CLEAR cannot eat a later MSI. */
+		bool sync = v->host != NULL && why == VITS_R_NONE && v->cur_opcode == ITS_OP_SYNC;
 		if (v->host != NULL && !vits_ob_flush(v)) {
 			v->inflight = 1;
+			v->inflight_sync = sync;
+			break;
+		}
+		if (sync && !vits_host_done(v->host, v->last_seq)) {
+			v->inflight = 1;
+			v->inflight_sync = 1;
 			break;
 		}
 		creadr_advance(v);

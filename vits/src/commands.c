@@ -125,6 +125,9 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 	uint32_t n = (uint32_t)1 << d->event_bits;
 	for (uint32_t e = 0; e < n && d->nr_mapped; e++) {
 		if (d->ites[e].intid) {
+			/* A virtual event's LPI may be held physically by another's. */
+			if (!d->assigned && vits_lpi_aliased(v, d->ites[e].intid))
+				vits_policy_clear_aliases(v, d->ites[e].intid, d, e);
 			/* IMPDEF choice: unmapping a device clears its LPIs' pending state,
 			 * like a DISCARD of each event, so nothing of it fires later. */
 			vits_lpi_clear_pending(v, d->ites[e].intid);
@@ -282,7 +285,7 @@ static enum vits_reason cmd_movi(struct vits *v, const struct its_cmd *c)
 	uint32_t i = r.ite->intid - LPI_INTID_BASE;
 	/* A pending LPI follows its event to the new redistributor (IHI 0069 6.3.10). */
 	if (v->lpi_pending[i])
-		v->lpi_pvcpu[i] = to;
+		v->lpi_pvcpu[i] = (uint16_t)to;
 	vits_xlate_drop(v, r.d->devid, r.ev);
 	if (r.d->assigned)
 		vits_phys_movi(v, r.d, r.ev, to);
@@ -297,8 +300,8 @@ static enum vits_reason cmd_discard(struct vits *v, const struct its_cmd *c)
 	enum vits_reason why = find_event(v, c, &r);
 	if (why)
 		return why;
-	if (r.d->assigned)
-		vits_phys_discard(v, r.d, r.ev);
+	if (v->host != NULL)
+		vits_phys_discard(v, r.d, r.ev);   /* also clears aliases' pending state */
 	vits_lpi_clear_pending(v, r.ite->intid);
 	vits_lpi_unmapped(v, r.ite->intid);
 	r.ite->intid = 0;
@@ -314,6 +317,9 @@ static enum vits_reason cmd_int(struct vits *v, const struct its_cmd *c)
 	enum vits_reason why = find_routed_event(v, c, &r, &vcpu);
 	if (why)
 		return why;
+	/* IMPDEF choice: INT is virtual (pending in the engine) even for an assigned
+	 * event; a device interrupt the physical ITS holds pending at the same time is
+	 * a second pending state (docs/policies.md, limit int_double). */
 	vits_lpi_set_pending(v, r.ite->intid, vcpu);
 	return VITS_R_NONE;
 }
@@ -326,7 +332,7 @@ static enum vits_reason cmd_clear(struct vits *v, const struct its_cmd *c)
 	if (why)
 		return why;
 	vits_lpi_clear_pending(v, r.ite->intid);
-	if (r.d->assigned)
+	if (v->host != NULL)
 		vits_phys_clear(v, r.d, r.ev);
 	return VITS_R_NONE;
 }
@@ -408,7 +414,7 @@ static enum vits_reason cmd_movall(struct vits *v, const struct its_cmd *c)
 				seen++;
 				uint32_t i = intid - LPI_INTID_BASE;
 				if (v->lpi_pending[i] && v->lpi_pvcpu[i] == from)
-					v->lpi_pvcpu[i] = (uint32_t)to;
+					v->lpi_pvcpu[i] = (uint16_t)to;
 			}
 		}
 	}

@@ -61,7 +61,9 @@ void vits_host_destroy(struct vits_host *h)
 {
 	if (h == NULL)
 		return;
+	vits_host_reap(h, true);        /* hand back what still waits */
 	struct vits_mem mem = h->mem;
+	vits_mem_free(&mem, h->retire, sizeof(*h->retire) * h->retire_cap);
 	vits_mem_free(&mem, h->inst, sizeof(*h->inst) * h->cfg.max_instances);
 	vits_mem_free(&mem, h->plpi_bitmap, sizeof(*h->plpi_bitmap) * ((h->cfg.nr_plpis + 63) / 64));
 	vits_mem_free(&mem, h->plpi, sizeof(*h->plpi) * h->cfg.nr_plpis);
@@ -85,16 +87,84 @@ int vits_host_attach(struct vits_host *h, struct vits *v)
 
 void vits_host_detach(struct vits_host *h, struct vits *v)
 {
-	if (h->inst[v->host_slot] == v) {
-		h->inst[v->host_slot] = NULL;
-		h->st.instances--;
+	if (h->inst[v->host_slot] != v)
+		return;
+	/* Physical LPIs still retiring keep pointing at their domain; it is gone, and
+	 * the slot may be reused, so they belong to nobody until they are reaped. */
+	for (uint32_t i = 0; i < h->cfg.nr_plpis; i++)
+		if (h->plpi[i].slot == v->host_slot + 1)
+			h->plpi[i].slot = VITS_SLOT_DEAD;
+	h->inst[v->host_slot] = NULL;
+	h->st.instances--;
+}
+
+/* ---- releases that wait for the physical ITS ------------------------------------ */
+
+bool vits_host_done(const struct vits_host *h, uint64_t seq)
+{
+	uint64_t done = h->ops.phys_done != NULL ? h->ops.phys_done(h->ctx) : h->seq;
+	return done >= seq;
+}
+
+static void release_now(struct vits_host *h, const struct vits_retire *r)
+{
+	if (r->kind == VITS_REL_PLPI)
+		vits_host_plpi_free(h, r->id);
+	else if (r->kind == VITS_REL_ITT)
+		h->ops.itt_free(h->ctx, r->id, r->pa, r->bytes);
+}
+
+/* Give back what the physical ITS has stopped using (all: everything, at destroy). */
+void vits_host_reap(struct vits_host *h, bool all)
+{
+	while (h->retire_count != 0) {
+		const struct vits_retire *r = &h->retire[h->retire_head];
+		if (!all && !vits_host_done(h, r->seq))
+			break;
+		release_now(h, r);
+		h->retire_head = (h->retire_head + 1) % h->retire_cap;
+		h->retire_count--;
 	}
+}
+
+static bool retire_push(struct vits_host *h, const struct vits_retire *r)
+{
+	if (h->retire_count == h->retire_cap) {
+		uint32_t ncap = h->retire_cap ? h->retire_cap * 2 : 64;
+		struct vits_retire *n = vits_mem_alloc(&h->mem, sizeof(*n) * ncap);
+		if (n == NULL)
+			return false;
+		for (uint32_t i = 0; i < h->retire_count; i++)
+			n[i] = h->retire[(h->retire_head + i) % h->retire_cap];
+		vits_mem_free(&h->mem, h->retire, sizeof(*h->retire) * h->retire_cap);
+		h->retire = n;
+		h->retire_cap = ncap;
+		h->retire_head = 0;
+	}
+	h->retire[(h->retire_head + h->retire_count) % h->retire_cap] = *r;
+	h->retire_count++;
+	return true;
+}
+
+/* phys_cmd took command p of instance v: number it, and schedule its release. */
+void vits_host_accepted(struct vits_host *h, struct vits *v, const struct vits_pcmd *p)
+{
+	v->last_seq = ++h->seq;
+	if (p->release != VITS_REL_NONE) {
+		struct vits_retire r = { h->seq, p->release, p->rel_id, p->rel_pa, p->rel_bytes };
+		/* IMPDEF choice: with no memory to wait, release at once (as without
+		 * phys_done) rather than leak. */
+		if (h->ops.phys_done == NULL || !retire_push(h, &r))
+			release_now(h, &r);
+	}
+	vits_host_reap(h, false);
 }
 
 /* A free physical LPI, owned by (v, vdevid, ev) from now on; 0 when none is left. */
 uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdevid, uint32_t ev)
 {
 	uint32_t words = (h->cfg.nr_plpis + 63) / 64;
+	vits_host_reap(h, false);
 	for (uint32_t k = 0; k < words; k++) {
 		uint32_t w = (h->plpi_hint + k) % words;
 		uint64_t bits = h->plpi_bitmap[w];
@@ -189,6 +259,14 @@ void vits_host_dirty_clear_pcpu(struct vits_host *h, uint32_t pcpu, const struct
 	}
 }
 
+int vits_host_poll(struct vits_host *h)
+{
+	if (h == NULL)
+		return VITS_E_INVAL;
+	vits_host_reap(h, false);
+	return (int)h->retire_count;
+}
+
 int vits_host_get_stats(const struct vits_host *h, struct vits_host_stats *out)
 {
 	if (h == NULL || out == NULL)
@@ -219,7 +297,7 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 	if (plpi < LPI_INTID_BASE || plpi - LPI_INTID_BASE >= h->cfg.nr_plpis)
 		return VITS_E_RANGE;
 	const struct vits_host_plpi *m = &h->plpi[plpi - LPI_INTID_BASE];
-	if (m->slot == 0) {
+	if (m->slot == 0 || m->slot == VITS_SLOT_DEAD) {
 		h->st.host_lpis_dropped++;      /* nobody owns it: dropped */
 		return VITS_R_NOT_ASSIGNED;
 	}
@@ -232,7 +310,10 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 	uint32_t intid = 0;
 	if (!(v->ctlr & 1)) {
 		why = VITS_R_ITS_DISABLED;      /* as an MSI would be */
-	} else if (d == NULL || !d->valid || !d->ites[m->eventid].intid) {
+	} else if (d == NULL || !d->valid || (m->eventid >> (d->event_bits - 1) >> 1) ||
+		   !d->ites[m->eventid].intid || d->ites[m->eventid].plpi != plpi) {
+		/* Unmapped, or remapped since: a late interrupt of the old mapping (its
+		 * physical LPI still retiring) must not fire the new one. */
 		why = VITS_R_EVENT_UNMAPPED;
 	} else {
 		intid = d->ites[m->eventid].intid;

@@ -60,7 +60,7 @@ void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu)
 	/* IMPDEF choice: an LPI already pending elsewhere is re-targeted to the latest
 	 * writer's vCPU; an LPI is pending on one redistributor at a time. */
 	v->lpi_pending[i] = 1;
-	v->lpi_pvcpu[i] = vcpu;
+	v->lpi_pvcpu[i] = (uint16_t)vcpu;
 	vits_lpi_try_deliver(v, intid);
 }
 
@@ -82,13 +82,23 @@ void vits_lpi_reset(struct vits *v)
 /* Mapping counts per LPI (kept only with a host, where aliases matter). */
 void vits_lpi_mapped(struct vits *v, uint32_t intid)
 {
-	if (v->lpi_nmap != NULL && ++v->lpi_nmap[intid - LPI_INTID_BASE] == 2)
+	if (v->lpi_nmap == NULL)
+		return;
+	uint16_t *n = &v->lpi_nmap[intid - LPI_INTID_BASE];
+	if (*n == UINT16_MAX)
+		return;         /* saturated: stays aliased, which only costs walks */
+	if (++*n == 2)
 		v->nr_aliased++;
 }
 
 void vits_lpi_unmapped(struct vits *v, uint32_t intid)
 {
-	if (v->lpi_nmap != NULL && v->lpi_nmap[intid - LPI_INTID_BASE]-- == 2)
+	if (v->lpi_nmap == NULL)
+		return;
+	uint16_t *n = &v->lpi_nmap[intid - LPI_INTID_BASE];
+	if (*n == UINT16_MAX)
+		return;
+	if ((*n)-- == 2)
 		v->nr_aliased--;
 }
 

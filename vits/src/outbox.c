@@ -93,10 +93,23 @@ bool vits_ob_flush(struct vits *v)
 		/* Any other failure is the embedder's: the command counts as sent, so
 		 * the engine's view of the physical ITS stays the one it asked for. */
 		account(v, p);
+		vits_host_accepted(v->host, v, p);
 		v->ob_head = (v->ob_head + 1) % v->ob_cap;
 		v->ob_count--;
 	}
 	return true;
+}
+
+/* What the command queued last stops using: the host gets it back once that command
+ * has run on the physical ITS (host.c). */
+void vits_ob_release_last(struct vits *v, enum vits_release kind, uint32_t id, uint64_t pa,
+			  uint64_t bytes)
+{
+	struct vits_pcmd *p = &v->ob[(v->ob_head + v->ob_count - 1) % v->ob_cap];
+	p->release = (uint8_t)kind;
+	p->rel_id = id;
+	p->rel_pa = pa;
+	p->rel_bytes = bytes;
 }
 
 /* Queue one physical command caused by what the engine is doing now. */
@@ -105,13 +118,15 @@ void vits_phys_emit(struct vits *v, const struct its_cmd *c)
 	if (v->ob_count == v->ob_cap && ob_grow(v, v->ob_cap + 1) < 0) {
 		/* Reservations make this unreachable; if an embedder's allocator fails
 		 * anyway, send synchronously rather than lose the command. */
-		struct vits_pcmd p = { *c, v->cur_offset, v->cur_opcode, v->cur_cause };
+		struct vits_pcmd p = { *c, v->cur_offset, v->cur_opcode, v->cur_cause, 0, 0, 0, 0 };
 		(void)v->host->ops.phys_cmd(v->host->ctx, c);
 		account(v, &p);
+		vits_host_accepted(v->host, v, &p);
 		return;
 	}
 	struct vits_pcmd *p = &v->ob[(v->ob_head + v->ob_count) % v->ob_cap];
 	p->cmd = *c;
+	p->release = VITS_REL_NONE;
 	p->cause = v->cur_cause;
 	p->cause_offset = v->cur_offset;
 	p->cause_opcode = v->cur_opcode;

@@ -65,7 +65,6 @@ void vits_phys_mapd(struct vits *v, struct vits_dev *d)
 
 void vits_phys_unmapd(struct vits *v, struct vits_dev *d)
 {
-	struct vits_host *h = v->host;
 	if (!d->pmapped)
 		return;
 	/* DISCARD first: it clears physical pending state, so a physical LPI reused
@@ -79,7 +78,8 @@ void vits_phys_unmapd(struct vits *v, struct vits_dev *d)
 	}
 	struct its_cmd c = its_mk_mapd(d->pdevid, 0, 0, 0);
 	vits_phys_emit(v, &c);
-	h->ops.itt_free(h->ctx, d->pdevid, d->pitt, d->pitt_bytes);
+	/* The ITT goes back to the host once the physical ITS has run the MAPD V=0. */
+	vits_ob_release_last(v, VITS_REL_ITT, d->pdevid, d->pitt, d->pitt_bytes);
 	d->pitt = 0;
 	d->pmapped = 0;
 	v->nr_assigned_mapped--;
@@ -130,24 +130,31 @@ void vits_phys_movi(struct vits *v, struct vits_dev *d, uint32_t ev, uint32_t ne
 void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
 	struct vits_ite *ite = &d->ites[ev];
-	if (!ite->plpi)
-		return;
-	struct its_cmd c = its_mk_devev(ITS_OP_DISCARD, d->pdevid, ev);
-	vits_phys_emit(v, &c);
-	vits_phys_mark_sync(v, ite->pcpu);
-	/* Wipe the host configuration so the next owner starts disabled. */
-	vits_host_prop_set(v->host, ite->plpi, 0);
-	vits_policy_forget(v, ite->plpi);
-	vits_host_plpi_free(v->host, ite->plpi);
-	ite->plpi = 0;
+	if (ite->plpi) {
+		struct its_cmd c = its_mk_devev(ITS_OP_DISCARD, d->pdevid, ev);
+		vits_phys_emit(v, &c);
+		vits_phys_mark_sync(v, ite->pcpu);
+		/* Wipe the host configuration so the next owner starts disabled; the
+		 * physical LPI returns to the host once the DISCARD has run, so a late
+		 * interrupt of this event can never reach its next owner. */
+		vits_host_prop_set(v->host, ite->plpi, 0);
+		vits_policy_forget(v, ite->plpi);
+		vits_ob_release_last(v, VITS_REL_PLPI, ite->plpi, 0, 0);
+		ite->plpi = 0;
+	}
+	/* DISCARD clears the LPI's pending state, wherever other events keep it. */
+	if (vits_lpi_aliased(v, ite->intid))
+		vits_policy_clear_aliases(v, ite->intid, d, ev);
 }
 
 void vits_phys_clear(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
 	const struct vits_ite *ite = &d->ites[ev];
-	if (!ite->plpi)
-		return;
-	struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, ev);
-	vits_phys_emit(v, &c);
-	vits_phys_mark_sync(v, ite->pcpu);
+	if (ite->plpi) {
+		struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, ev);
+		vits_phys_emit(v, &c);
+		vits_phys_mark_sync(v, ite->pcpu);
+	}
+	if (vits_lpi_aliased(v, ite->intid))
+		vits_policy_clear_aliases(v, ite->intid, d, ev);
 }

@@ -149,6 +149,22 @@ static void inv_aliases(struct vits *v, uint32_t intid, const struct vits_dev *s
 			inv_event(v, d, e);
 }
 
+/* The LPI's pending state was cleared (DISCARD, CLEAR): the other events mapping it
+ * hold their own physical pending state, which must go too. */
+void vits_policy_clear_aliases(struct vits *v, uint32_t intid, const struct vits_dev *skip_d,
+			       uint32_t skip_ev)
+{
+	struct vits_dev *d;
+	const struct vits_ite *ite;
+	for_each_plpi_event(v, d, e, ite) {
+		if (ite->intid != intid || (d == skip_d && e == skip_ev))
+			continue;
+		struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, e);
+		vits_phys_emit(v, &c);
+		vits_phys_mark_sync(v, ite->pcpu);
+	}
+}
+
 /* The engine re-read an LPI's configuration for event (d, ev) at MAPTI/MAPI: the
  * other events mapping that LPI carry the same configuration physically. */
 void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev)
@@ -294,12 +310,12 @@ void vits_policy_invall(struct vits *v, uint32_t icid)
 
 void vits_policy_sync(struct vits *v, uint32_t vcpu)
 {
-	if (v->host == NULL || v->nr_assigned_mapped == 0)
+	if (v->host == NULL)
 		return;
 	/* A guest SYNC must cover every physical collection this domain sent commands
 	 * to since that collection's last SYNC; without squashing, the vCPU's own pCPU
 	 * gets one even when nothing went there. */
-	if (!v->cfg.sync_squash)
+	if (!v->cfg.sync_squash && v->nr_assigned_mapped != 0)
 		vits_phys_mark_sync(v, vits_phys_pcpu(v, vcpu));
 	vits_phys_sync_marked(v);
 }

@@ -90,6 +90,7 @@ static void wr_cbaser(struct vits *v, uint64_t off, uint64_t val)
 	v->creadr = 0;
 	v->stalled = 0;
 	v->inflight = 0;        /* its physical commands stay queued in the outbox */
+	v->inflight_sync = 0;
 	if (v->cwriter >= v->qsize)
 		v->cwriter = 0;
 }

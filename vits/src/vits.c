@@ -239,6 +239,7 @@ int vits_reset(struct vits *v)
 	}
 	v->nr_assigned_mapped = 0;
 	v->inflight = 0;
+	v->inflight_sync = 0;
 	v->tearing_down = 0;
 	state_reset(v);
 	return 0;
@@ -266,6 +267,8 @@ int vits_resume(struct vits *v)
 {
 	if (v == NULL)
 		return VITS_E_INVAL;
+	if (v->host != NULL)
+		vits_host_reap(v->host, false);
 	return vits_cmdq_process(v);
 }
 

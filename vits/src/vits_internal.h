@@ -60,11 +60,30 @@ struct vits_xlate {
 
 /* ---- physical commands and the reverse map ---- */
 
+/* Something the host may reuse only after a physical command has run. */
+enum vits_release {
+	VITS_REL_NONE = 0,
+	VITS_REL_PLPI,          /* a physical LPI, after its DISCARD */
+	VITS_REL_ITT,           /* ITT memory, after its device's MAPD V=0 */
+};
+
 struct vits_pcmd {
 	struct its_cmd cmd;
 	uint32_t cause_offset, cause_opcode;
 	uint8_t cause;
+	uint8_t release;        /* enum vits_release, once this command is accepted */
+	uint32_t rel_id;        /* pLPI or pDeviceID */
+	uint64_t rel_pa, rel_bytes;
 };
+
+struct vits_retire {
+	uint64_t seq;           /* host sequence number of the command it waits for */
+	uint8_t kind;           /* enum vits_release */
+	uint32_t id;
+	uint64_t pa, bytes;
+};
+
+#define VITS_SLOT_DEAD 0xffffffffu  /* pLPI retiring from a destroyed instance */
 
 struct vits_rmap {
 	uint32_t devid, eventid;  /* validated by lookup: no invalidation needed */
@@ -102,12 +121,12 @@ struct vits {
 	uint32_t nr_lpis;       /* 2^intid_bits - 8192 */
 	uint8_t *lpi_cfg;
 	uint8_t *lpi_pending;
-	uint32_t *lpi_pvcpu;
+	uint16_t *lpi_pvcpu;    /* nr_vcpus <= 65535 */
 	uint64_t prop_gpa;
 	uint8_t prop_bits;      /* 0: no property table */
 	/* With a host: events mapping each LPI, so the physical LPIs of every event of
 	 * an aliased LPI (mapped by several events) get its configuration. */
-	uint32_t *lpi_nmap;
+	uint16_t *lpi_nmap;     /* saturates at 0xffff, then stays: "aliased" */
 	uint32_t nr_aliased;    /* LPIs mapped by more than one event */
 	uint64_t *lpi_mark;     /* scratch bitmap over LPIs (INVALL) */
 
@@ -123,7 +142,10 @@ struct vits {
 	/* physical commands waiting for room in the physical queue, in order */
 	struct vits_pcmd *ob;
 	uint32_t ob_cap, ob_head, ob_count;
-	uint8_t inflight;       /* the command at CREADR ran; its physical commands wait */
+	uint8_t inflight;       /* the command at CREADR ran; its physical commands wait
+				 * for queue room, or (a SYNC) for the physical ITS */
+	uint8_t inflight_sync;  /* ... and it is a SYNC: it also waits for phys_done */
+	uint64_t last_seq;      /* host sequence number of our last accepted command */
 	uint8_t tearing_down;   /* vits_destroy() returned VITS_E_AGAIN */
 
 	/* policies */
@@ -157,6 +179,9 @@ struct vits_host {
 	uint32_t plpi_hint;
 	uint64_t *dirty;        /* lazy policies: host byte written, not yet invalidated */
 	uint8_t *hcfg;          /* what the host property table holds, per physical LPI */
+	uint64_t seq;           /* physical commands accepted by phys_cmd so far */
+	struct vits_retire *retire;     /* FIFO of releases waiting for phys_done */
+	uint32_t retire_cap, retire_head, retire_count;
 	struct vits_host_stats st;
 };
 
@@ -217,6 +242,8 @@ VITS_INTERNAL void vits_phys_emit(struct vits *v, const struct its_cmd *c);
 VITS_INTERNAL bool vits_ob_flush(struct vits *v);
 VITS_INTERNAL int vits_ob_reserve(struct vits *v, uint64_t n);
 VITS_INTERNAL void vits_ob_free(struct vits *v);
+VITS_INTERNAL void vits_ob_release_last(struct vits *v, enum vits_release kind, uint32_t id,
+					uint64_t pa, uint64_t bytes);
 
 /* ---- physical mirror of assigned devices, common to all policies (phys.c) ---- */
 
@@ -236,6 +263,8 @@ VITS_INTERNAL void vits_phys_sync_marked(struct vits *v);
 VITS_INTERNAL uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg);
 VITS_INTERNAL void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_policy_clear_aliases(struct vits *v, uint32_t intid,
+					     const struct vits_dev *skip_d, uint32_t skip_ev);
 VITS_INTERNAL void vits_policy_invall(struct vits *v, uint32_t icid);
 VITS_INTERNAL void vits_policy_sync(struct vits *v, uint32_t vcpu);
 VITS_INTERNAL void vits_policy_forget(struct vits *v, uint32_t plpi);
@@ -248,6 +277,10 @@ VITS_INTERNAL void vits_host_detach(struct vits_host *h, struct vits *v);
 VITS_INTERNAL uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v,
 					    uint32_t vdevid, uint32_t ev);
 VITS_INTERNAL void vits_host_plpi_free(struct vits_host *h, uint32_t plpi);
+VITS_INTERNAL void vits_host_accepted(struct vits_host *h, struct vits *v,
+				      const struct vits_pcmd *p);
+VITS_INTERNAL void vits_host_reap(struct vits_host *h, bool all);
+VITS_INTERNAL bool vits_host_done(const struct vits_host *h, uint64_t seq);
 VITS_INTERNAL bool vits_host_pdev_taken(const struct vits_host *h, uint32_t pdevid);
 VITS_INTERNAL void vits_host_plpi_move(struct vits_host *h, uint32_t plpi, uint32_t pcpu);
 VITS_INTERNAL void vits_host_prop_set(struct vits_host *h, uint32_t plpi, uint8_t cfg);

@@ -197,7 +197,8 @@ struct vits_config {
 	uint8_t eventid_bits;   /* 1..32: TYPER.ID_bits + 1 */
 	uint8_t cid_bits;       /* 1..16: TYPER.CIDbits + 1 (CIL = 1) */
 	uint8_t intid_bits;     /* 14..24: largest property table the engine will track;
-				 * its LPI state (about 6 x 2^intid_bits bytes) is allocated
+				 * its LPI state (4 bytes per LPI, 6 with a host, 14 under
+				 * eager and the lazy policies) is allocated
 				 * at create and must fit in mem_cap */
 	uint32_t mem_cap;       /* bytes this instance may allocate (0: 16 MiB) */
 	uint32_t budget;        /* commands per call, 0 = unlimited */
@@ -289,6 +290,14 @@ struct vits_host_ops {
 	void (*itt_free)(void *ctx, uint32_t pdevid, uint64_t pa, uint64_t bytes);
 	/* Required.  Write the host property-table byte of physical LPI plpi. */
 	void (*prop_write)(void *ctx, uint32_t plpi, uint8_t cfg);
+	/* Optional.  How many of the commands phys_cmd accepted (counted from host
+	 * creation) the physical ITS has completed, e.g. derived from its CREADR.  With
+	 * it, a guest SYNC completes only once the physical commands before it have,
+	 * and physical LPIs and ITT memory return to the host only once the commands
+	 * that stop using them have run; the embedder calls vits_resume() when the
+	 * physical ITS makes progress.  Absent: commands count as complete when queued
+	 * (a physical ITS that keeps up). */
+	uint64_t (*phys_done)(void *ctx);
 };
 
 struct vits_host_config {
@@ -312,6 +321,12 @@ void vits_host_destroy(struct vits_host *h);
  * pending there.  Returns 0, or a positive enum vits_reason when dropped (not owned,
  * unmapped, or disabled by the guest).  Errors: VITS_E_INVAL, VITS_E_RANGE. */
 int vits_host_plpi(struct vits_host *h, uint32_t plpi);
+
+/* The physical ITS made progress (with vits_host_ops.phys_done): hand back the
+ * physical LPIs and ITT memory that its completed commands stopped using.  Call it,
+ * with vits_resume() of the instances that have work pending, when the physical
+ * queue advances.  Returns how many releases still wait.  Errors: VITS_E_INVAL. */
+int vits_host_poll(struct vits_host *h);
 
 /* Assign guest DeviceID vdevid of v to physical DeviceID pdevid: from then on the
  * guest's commands for vdevid are forwarded to the physical ITS.  Must happen while
