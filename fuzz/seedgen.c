@@ -320,6 +320,186 @@ static void gen_qemu(struct prog *p, const char *root, const char *qdir, const c
 	closedir(d);
 }
 
+
+/* ---- multidomain (fuzz_multidomain.c reads the same op kinds as multi-domain ops) -- */
+
+static void mcmd(struct prog *p, unsigned dom, unsigned sel, unsigned a, unsigned b, unsigned c,
+		 unsigned d, unsigned fl)
+{
+	uint8_t pl[7] = { (uint8_t)sel, (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d, (uint8_t)fl,
+			  (uint8_t)dom };
+	fz_emit_op(&p->b, FZ_OP_CMD, pl);
+}
+
+static void mprop(struct prog *p, unsigned dom, unsigned lpi, unsigned val)
+{
+	op(p, FZ_OP_PROP, lpi, val, dom);
+}
+
+static void mfire(struct prog *p, unsigned dom, unsigned dev, unsigned ev)
+{
+	op(p, FZ_OP_MSI, dom << 4 | dev, ev, 0);
+}
+
+static void mcheck(struct prog *p) { op(p, FZ_OP_L1, 0, 0, 0); }
+static void mquiesce(struct prog *p) { op(p, FZ_OP_HOSTLPI, 0, 0, 0); }
+static void mpump(struct prog *p, unsigned rate) { op(p, FZ_OP_RESUME, rate, 0, 0); }
+
+/* Device dev of domain dom: MAPD (4 events), MAPTI of events 0..n-1 to LPIs
+ * base.. on collection icid, SYNC. */
+static void mprobe(struct prog *p, unsigned dom, unsigned dev, unsigned n, unsigned base,
+		   unsigned icid)
+{
+	mcmd(p, dom, MAPD, dev, 1, 0, 0, 0);
+	for (unsigned e = 0; e < n; e++)
+		mcmd(p, dom, MAPTI, dev, e, base + e, icid, 0);
+	mcmd(p, dom, SYNC, 0, 0, 0, icid, KICK);
+}
+
+/* Header: see md_decode in fuzz_multidomain.c.  pol: 0 lazy-global, 3 lazy, 4 eager,
+ * 5 forward, 6 virtual; k: 0, 1, 2, 8 for 0..3. */
+static void mh_hdr(struct prog *p, unsigned ndom, unsigned pcpus, unsigned qsel,
+		   const unsigned pol[4], unsigned k, unsigned vcpus_m1, uint8_t assign)
+{
+	uint8_t h[8] = { 0 };
+	h[0] = (uint8_t)(((ndom - 2) == 2 ? 3 : ndom - 2) | (pcpus - 1) << 2 | qsel << 4);
+	for (unsigned i = 0; i < 4; i++)
+		h[1 + i] = (uint8_t)(pol[i] | k << 5);
+	h[5] = (uint8_t)(vcpus_m1 | vcpus_m1 << 2);
+	h[6] = assign;
+	h[7] = 0xff;
+	hdr(p, h);
+}
+
+static void gen_multidomain(struct prog *p, const char *root)
+{
+	static const unsigned lg[4] = { 0, 0, 0, 0 };
+	static const unsigned mixed[4] = { 0, 5, 4, 3 };
+	static const unsigned mixed2[4] = { 5, 4, 3, 6 };
+
+	/* Domain 1's lazy-global INVALL (answered with K = 2 INVs) must not forget the
+	 * dirty bit of domain 0's LPI: domain 0's INV + SYNC must still reach the
+	 * physical ITS. */
+	mh_hdr(p, 2, 1, 5, lg, 2, 0, 0x05);
+	mprobe(p, 0, 0, 2, 0, 0);
+	mprobe(p, 1, 0, 2, 0, 0);
+	mcheck(p);
+	mprop(p, 0, 0, 0xa2);
+	mprop(p, 1, 1, 0xa2);
+	mcmd(p, 1, INVALL, 0, 0, 0, 0, 0);
+	mcmd(p, 1, SYNC, 0, 0, 0, 0, KICK);
+	mcmd(p, 0, INV, 0, 0, 0, 0, 0);
+	mcmd(p, 0, SYNC, 0, 0, 0, 0, KICK);
+	mcheck(p);
+	mfire(p, 0, 0, 0);
+	mfire(p, 1, 0, 1);
+	mprop(p, 0, 0, 0xa3);
+	mcmd(p, 0, INV, 0, 0, 0, 0, 0);
+	mcmd(p, 0, SYNC, 0, 0, 0, 0, KICK);
+	mcheck(p);
+	save(p, root, "multidomain", "lazyglobal-cross-invall-k");
+
+	/* The same with K = 0 (a physical INVALL) on another pCPU than domain 0's LPI. */
+	mh_hdr(p, 2, 2, 5, lg, 0, 1, 0x05);
+	mprobe(p, 0, 0, 2, 0, 0);
+	mprobe(p, 1, 0, 2, 4, 1);
+	mprop(p, 0, 0, 0xa2);
+	mprop(p, 1, 4, 0xa2);
+	mcmd(p, 1, INVALL, 0, 0, 0, 1, 0);
+	mcmd(p, 1, SYNC, 0, 0, 0, 1, KICK);
+	mcmd(p, 0, INV, 0, 0, 0, 0, 0);
+	mcmd(p, 0, SYNC, 0, 0, 0, 0, KICK);
+	mcheck(p);
+	mprop(p, 0, 1, 0xa2);
+	mprop(p, 1, 5, 0xa2);
+	mcmd(p, 1, INVALL, 0, 0, 0, 1, 0);
+	mcmd(p, 1, SYNC, 0, 0, 0, 1, KICK);
+	mcmd(p, 0, INVALL, 0, 0, 0, 0, 0);
+	mcmd(p, 0, SYNC, 0, 0, 0, 0, KICK);
+	mcheck(p);
+	save(p, root, "multidomain", "lazyglobal-invall-other-pcpu");
+
+	/* Teardown under traffic: a physical queue of one command, three domains with
+	 * MSIs flowing; domain 1 is destroyed while the others work, then a new domain
+	 * takes its slot and its devices. */
+	mh_hdr(p, 3, 2, 0, mixed, 1, 1, 0x3f);
+	for (unsigned d = 0; d < 3; d++) {
+		mprobe(p, d, 0, 3, 0, 0);
+		mprobe(p, d, 1, 2, 8, 1);
+	}
+	mquiesce(p);
+	for (unsigned d = 0; d < 3; d++) {
+		mfire(p, d, 0, 0);
+		mfire(p, d, 1, 1);
+		mprop(p, d, 2, 0xa2);
+	}
+	op(p, FZ_OP_RESET, 1, 0, 0);
+	mfire(p, 1, 0, 1);
+	mcmd(p, 0, INV, 0, 2, 0, 0, KICK);
+	mcmd(p, 2, DISCARD, 1, 0, 0, 0, KICK);
+	mpump(p, 1);
+	mfire(p, 0, 1, 1);
+	mpump(p, 2);
+	mcmd(p, 0, SYNC, 0, 0, 0, 0, KICK);
+	mcheck(p);
+	op(p, FZ_OP_RESET, 0x81, 0, 0);
+	mprobe(p, 1, 0, 2, 0, 0);
+	mquiesce(p);
+	mfire(p, 1, 0, 0);
+	mfire(p, 1, 0, 1);
+	mcheck(p);
+	save(p, root, "multidomain", "teardown-under-traffic");
+
+	/* A physical device handed from one domain to another while its teardown is
+	 * queued behind a full physical queue. */
+	mh_hdr(p, 2, 2, 1, lg, 0, 1, 0x01);
+	op(p, FZ_OP_ASSIGN, 0 << 4 | 2, 2, 0);           /* domain 0 vdev 2 := pdev 0x40 */
+	mprobe(p, 0, 2, 3, 0, 1);
+	mquiesce(p);
+	mfire(p, 0, 2, 0);
+	mfire(p, 0, 2, 1);
+	op(p, FZ_OP_ASSIGN, 0 << 4 | 2, 1, 0);           /* unassign */
+	op(p, FZ_OP_ASSIGN, 1 << 4 | 2, 2, 0);           /* domain 1 vdev 2 := pdev 0x40 */
+	mpump(p, 1);
+	op(p, FZ_OP_ASSIGN, 0 << 4 | 2, 1, 0);
+	op(p, FZ_OP_ASSIGN, 1 << 4 | 2, 2, 0);
+	mprobe(p, 1, 2, 2, 4, 0);
+	mquiesce(p);
+	mfire(p, 1, 2, 0);
+	mfire(p, 0, 2, 0);
+	mcheck(p);
+	save(p, root, "multidomain", "pdev-handover");
+
+	/* Four domains, four policies, a Linux-like life each, interleaved. */
+	mh_hdr(p, 4, 4, 4, mixed2, 0, 3, 0xff);
+	for (unsigned d = 0; d < 4; d++)
+		mprobe(p, d, 0, 4, 0, d & 3);
+	for (unsigned d = 0; d < 4; d++) {
+		mprop(p, d, 1, 0xa2);
+		mcmd(p, d, INV, 0, 1, 0, 0, 0);
+		mcmd(p, d, SYNC, 0, 0, 0, 0, KICK);
+		mquiesce(p);
+		mfire(p, d, 0, 1);
+		mfire(p, d, 0, 2);
+		mcmd(p, d, MOVI, 0, 2, 0, 1, 0);
+		mcmd(p, d, SYNC, 0, 0, 0, 1, KICK);
+		mcmd(p, d, INT, 0, 3, 0, 0, KICK);
+	}
+	mcheck(p);
+	for (unsigned d = 0; d < 4; d++) {
+		mprop(p, d, 1, 0xa3);
+		mcmd(p, d, INVALL, 0, 0, 0, 0, 0);
+		mcmd(p, d, SYNC, 0, 0, 0, 0, KICK);
+	}
+	op(p, FZ_OP_RESET, 2, 0, 0);
+	mquiesce(p);
+	mfire(p, 0, 0, 0);
+	mcmd(p, 3, DISCARD, 0, 0, 0, 0, KICK);
+	mcmd(p, 3, MAPD, 0, 0, 0, 0, V0 | KICK);
+	mcheck(p);
+	save(p, root, "multidomain", "four-policies");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -333,6 +513,7 @@ int main(int argc, char **argv)
 	g_prefix = "";
 	gen_common(&p, argv[1], "policy", 1);
 	gen_wrap(&p, argv[1]);
+	gen_multidomain(&p, argv[1]);
 	if (argc > 2) {
 		gen_qemu(&p, argv[1], argv[2], "cmdq");
 		gen_qemu(&p, argv[1], argv[2], "policy");

@@ -20,6 +20,10 @@
 int cmd_import(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_whatif(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_minimize(int argc, char **argv);
 
 /* "its-trace" (for messages). */
 extern const char *prog;

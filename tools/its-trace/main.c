@@ -16,6 +16,10 @@ static const struct {
 	{ "import", cmd_import, "convert a capture (QEMU's ITS trace log) into an .itr trace" },
 	{ "dump", cmd_dump, "print every record of a trace, one per line (--json: JSON lines)" },
 	{ "stats", cmd_stats, "totals by command, device, queue wraps, MSIs, errors, amplification" },
+	{ "replay", cmd_replay, "re-run a trace through the engine; report the first divergence" },
+	{ "whatif", cmd_whatif, "replay a trace's guest inputs under each policy, side by side" },
+	{ "diff", cmd_diff, "compare two traces of the same inputs by their outputs" },
+	{ "minimize", cmd_minimize, "shrink a failing trace to the inputs the failure needs" },
 };
 
 static void usage(FILE *f)

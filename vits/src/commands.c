@@ -120,14 +120,18 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 {
 	if (!d->valid)
 		return;
+	/* The device's LPIs that other devices' events also map: their pending state
+	 * goes too, one CLEAR per such event (not per pair: a guest aliasing many events
+	 * must not get quadratic work).  A teardown unmaps everything anyway. */
+	bool aliases = v->host != NULL && v->nr_aliased != 0 &&
+		       v->cur_cause != VITS_CAUSE_TEARDOWN && vits_policy_mark_aliased(v, d);
 	if (d->assigned)
 		vits_phys_unmapd(v, d);
+	if (aliases)
+		vits_policy_clear_marked(v, d);
 	uint32_t n = (uint32_t)1 << d->event_bits;
 	for (uint32_t e = 0; e < n && d->nr_mapped; e++) {
 		if (d->ites[e].intid) {
-			/* A virtual event's LPI may be held physically by another's. */
-			if (!d->assigned && vits_lpi_aliased(v, d->ites[e].intid))
-				vits_policy_clear_aliases(v, d->ites[e].intid, d, e);
 			/* IMPDEF choice: unmapping a device clears its LPIs' pending state,
 			 * like a DISCARD of each event, so nothing of it fires later. */
 			vits_lpi_clear_pending(v, d->ites[e].intid);

@@ -142,8 +142,10 @@ void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 		vits_ob_release_last(v, VITS_REL_PLPI, ite->plpi, 0, 0);
 		ite->plpi = 0;
 	}
-	/* DISCARD clears the LPI's pending state, wherever other events keep it. */
-	if (vits_lpi_aliased(v, ite->intid))
+	/* DISCARD clears the LPI's pending state, wherever other events keep it (a
+	 * whole device's unmapping does that once for all its LPIs: vits_dev_unmap). */
+	if (v->cur_opcode == ITS_OP_DISCARD && v->cur_cause == VITS_CAUSE_GUEST_CMD &&
+	    vits_lpi_aliased(v, ite->intid))
 		vits_policy_clear_aliases(v, ite->intid, d, ev);
 }
 

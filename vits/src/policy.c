@@ -165,6 +165,38 @@ void vits_policy_clear_aliases(struct vits *v, uint32_t intid, const struct vits
 	}
 }
 
+/* Mark (in lpi_mark) the aliased LPIs of device dev's events; true when any. */
+bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
+{
+	bool any = false;
+	for (uint32_t e = 0; e < ((uint32_t)1 << dev->event_bits); e++) {
+		uint32_t intid = dev->ites[e].intid;
+		if (intid && vits_lpi_aliased(v, intid)) {
+			uint32_t i = intid - LPI_INTID_BASE;
+			v->lpi_mark[i / 64] |= (uint64_t)1 << (i % 64);
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* A CLEAR for each event of another device than dev whose LPI is marked; the marks
+ * are cleared.  O(events of the domain), whatever the aliasing. */
+void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev)
+{
+	struct vits_dev *d;
+	const struct vits_ite *ite;
+	for_each_plpi_event(v, d, e, ite) {
+		uint32_t i = ite->intid - LPI_INTID_BASE;
+		if (d == dev || !(v->lpi_mark[i / 64] >> (i % 64) & 1))
+			continue;
+		struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, e);
+		vits_phys_emit(v, &c);
+		vits_phys_mark_sync(v, ite->pcpu);
+	}
+	vits_memset(v->lpi_mark, 0, sizeof(*v->lpi_mark) * ((v->nr_lpis + 63) / 64));
+}
+
 /* The engine re-read an LPI's configuration for event (d, ev) at MAPTI/MAPI: the
  * other events mapping that LPI carry the same configuration physically. */
 void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev)

@@ -265,6 +265,8 @@ VITS_INTERNAL void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t 
 VITS_INTERNAL void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_policy_clear_aliases(struct vits *v, uint32_t intid,
 					     const struct vits_dev *skip_d, uint32_t skip_ev);
+VITS_INTERNAL bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev);
+VITS_INTERNAL void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev);
 VITS_INTERNAL void vits_policy_invall(struct vits *v, uint32_t icid);
 VITS_INTERNAL void vits_policy_sync(struct vits *v, uint32_t vcpu);
 VITS_INTERNAL void vits_policy_forget(struct vits *v, uint32_t plpi);
