@@ -101,6 +101,18 @@ struct rp_opts {
 	uint32_t invall_threshold;  /* lazy: K (whatif knob) */
 	int sync_squash;
 	uint64_t max_records;       /* stop after this many records (0: all) */
+	/* Start at a snapshot (SNAPSHOT records, rp_snapshot.c; compare mode, traces with no
+	 * physical side): start_snapshot N >= 1 is the Nth snapshot of the domain, else
+	 * start_at >= 0 the record index of a snapshot's first record.  The engine is
+	 * restored to the snapshot's state and replay goes on from the record after it. */
+	uint64_t start_snapshot;
+	int64_t start_at;           /* -1: not used */
+	/* Capture (rp_snapshot_trace): at the first call boundary at least snapshot_every
+	 * records after the last snapshot, on_snapshot gets the snapshot bytes and the
+	 * index of the record it goes before. */
+	uint64_t snapshot_every;
+	void (*on_snapshot)(void *ctx, uint64_t before, const uint8_t *snap, size_t len);
+	void *snapshot_ctx;
 };
 
 void rp_opts_default(struct rp_opts *o);
@@ -175,6 +187,14 @@ struct rp_result {
 	int assigned_all;           /* assign-all was on */
 	uint64_t devices_assigned;  /* guest devices assigned to physical ones */
 	uint64_t prop_writes;       /* trapped property writes fed */
+	/* Start at a snapshot: the record index of the snapshot's first record; the
+	 * counters above then count from the record after the snapshot. */
+	int started_at_snapshot;
+	uint64_t start_index;
+	uint64_t snapshot_commands; /* synthetic commands the restore ran (not compared) */
+	/* The engine's fingerprint v1 at the end (RP_FP_V1_LEN bytes); after a start at a
+	 * snapshot its counters are the trace's (the snapshot's plus those replayed). */
+	uint8_t final_fp[56];
 };
 
 /* ---- Replay ------------------------------------------------------------------------------ */
@@ -195,6 +215,16 @@ int rp_replay(const char *path, const struct rp_memtrace *t, const struct rp_opt
 int rp_fingerprint_v1(const struct vits *v, uint8_t *out, uint32_t cap);
 /* Which fields of two v1 fingerprints differ, as text ("mappings hash, CREADR"). */
 void rp_fingerprint_diff(const uint8_t *a, const uint8_t *b, char *buf, size_t n);
+
+/* ---- Snapshots (SNAPSHOT records, format 1.1; docs/replay.md) ---------------------- */
+
+/* Replay t (which must not diverge and must have no physical side) and return a copy
+ * with a SNAPSHOT of the engine state inserted at the first call boundary every
+ * `every` records (existing SNAPSHOT records of the domain are replaced).  *count gets
+ * the number inserted.  Errors: RP_E_INVAL (t diverges: msg says where),
+ * RP_E_UNSUPPORTED (a physical side), as rp_replay. */
+int rp_snapshot_trace(const struct rp_memtrace *t, uint64_t every, int domain,
+		      struct rp_memtrace **out, uint64_t *count, char *msg, size_t msglen);
 
 /* ---- whatif -------------------------------------------------------------------------------- */
 

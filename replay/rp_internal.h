@@ -176,6 +176,13 @@ struct rp_session {
 	uint64_t next_oracle;
 	uint64_t cmd_events;
 
+	/* Snapshots (rp_snapshot.c). */
+	struct rp_snapstate *snap;
+	bool synthetic;                   /* restore or capture: events are not compared,
+					   * guest memory is the restore's own */
+	uint64_t prop_gpa;                /* the property table as last set */
+	uint8_t prop_bits;
+
 	int stop;                         /* diverged or fatal */
 	int fatal;                        /* < 0: RP_E_* */
 	char *msg;
@@ -232,5 +239,18 @@ int rp_read_guest(struct rp_session *s, uint64_t gpa, void *buf, size_t len);
 int rp_gap_fill(struct rp_session *s, uint64_t gpa, void *buf, size_t len);
 int rp_ram_check(struct rp_session *s, uint64_t gpa, uint64_t len);
 void rp_on_inject(struct rp_session *s, uint32_t vcpu, uint32_t intid);
+
+/* rp_snapshot.c */
+struct rp_snapstate;
+/* Skip to the snapshot the options name, restore the engine to it and verify. */
+int rp_snap_start(struct rp_session *s);
+/* At a call boundary (r the next input): capture a snapshot when one is due. */
+void rp_snap_capture_point(struct rp_session *s, const struct itr_rec *r);
+void rp_snap_on_event(struct rp_session *s, const struct vits_event *ev);
+int rp_snap_read(struct rp_session *s, uint64_t gpa, void *buf, size_t len);
+/* Rebase the counters of a fingerprint v1 / the stats onto the trace's. */
+void rp_snap_adjust_fp(const struct rp_session *s, uint8_t *fp);
+void rp_snap_adjust_stats(const struct rp_session *s, struct vits_stats *st);
+void rp_snap_free(struct rp_session *s);
 
 #endif /* RP_INTERNAL_H */

@@ -169,8 +169,10 @@ static int find_units(const struct rp_memtrace *t, struct units *u)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct rp_mrec *m = &t->recs[i];
 		int32_t x = U_KEEP;
+		/* Checkpoints and snapshots describe the trace as it was: once records
+		 * go, they no longer hold, so the reduced trace carries none. */
 		if (m->domain != u->domain || m->type == ITR_REC_CHECKPOINT ||
-		    m->type == ITR_REC_END) {
+		    m->type == ITR_REC_SNAPSHOT || m->type == ITR_REC_END) {
 			x = U_DROP;
 		} else if (m->len < (uint32_t)(itr_rec_min_payload(m->type) < 0 ? 0 :
 						itr_rec_min_payload(m->type))) {

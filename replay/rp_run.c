@@ -28,6 +28,7 @@ void rp_opts_default(struct rp_opts *o)
 	o->budget = -1;
 	o->domain = -1;
 	o->with_host = -1;
+	o->start_at = -1;
 }
 
 /* ---- consuming records ------------------------------------------------------------------ */
@@ -77,6 +78,7 @@ static void check_checkpoint(struct rp_session *s, const struct itr_rec *r)
 		return;
 	uint8_t fp[RP_FP_V1_LEN];
 	rp_fingerprint_v1(s->v, fp, sizeof(fp));
+	rp_snap_adjust_fp(s, fp);
 	s->res->checkpoints_checked++;
 	const uint8_t *rec = r->payload + ITR_PL_CHECKPOINT;
 	if (!memcmp(fp, rec, RP_FP_V1_LEN))
@@ -175,6 +177,14 @@ static void mismatch(struct rp_session *s, const struct vits_event *ev, const st
 
 void rp_on_event(struct rp_session *s, const struct vits_event *ev)
 {
+	if (ev->type == VITS_EV_PROP_TABLE) {
+		s->prop_gpa = ev->u.prop.gpa;
+		s->prop_bits = ev->u.prop.id_bits;
+	}
+	if (s->synthetic) {
+		rp_snap_on_event(s, ev);
+		return;
+	}
 	if (ev->type == VITS_EV_CMD) {
 		s->cmd_events++;
 		s->call_cmds++;
@@ -262,6 +272,8 @@ int rp_gap_fill(struct rp_session *s, uint64_t gpa, void *buf, size_t len)
 
 int rp_read_guest(struct rp_session *s, uint64_t gpa, void *buf, size_t len)
 {
+	if (s->synthetic)
+		return rp_snap_read(s, gpa, buf, len);
 	int rc = rp_mem_read(&s->mem, gpa, buf, len);
 	if (rc == 0)
 		return 0;
@@ -294,6 +306,8 @@ int rp_read_guest(struct rp_session *s, uint64_t gpa, void *buf, size_t len)
  * outcome of the command says what the recorded embedder answered. */
 int rp_ram_check(struct rp_session *s, uint64_t gpa, uint64_t len)
 {
+	if (s->synthetic)
+		return 1;
 	if (s->call_cmds < s->nwin_cmds)
 		return s->win_reasons[s->call_cmds] != VITS_R_ITT_OUTSIDE_RAM;
 	return 1;
@@ -357,6 +371,8 @@ static int step(struct rp_session *s)
 	const struct itr_rec *r = rp_peek(&s->st, 0);
 	if (!r)
 		return 1;
+	if (s->o.snapshot_every && input_here(s, r))
+		rp_snap_capture_point(s, r);
 	size_t k = 0;
 	const struct itr_rec *x = NULL;
 	if (input_here(s, r)) {
@@ -463,6 +479,9 @@ static void totals(struct rp_session *s)
 	struct vits_stats st;
 	if (!s->v || vits_get_stats(s->v, &st))
 		return;
+	rp_snap_adjust_stats(s, &st);
+	rp_fingerprint_v1(s->v, res->final_fp, sizeof(res->final_fp));
+	rp_snap_adjust_fp(s, res->final_fp);
 	res->guest_commands = st.guest_cmd_total;
 	res->physical_commands = st.phys_cmd_total - st.phys_by_cause[VITS_CAUSE_TEARDOWN];
 	res->global_commands = st.phys_global_cmds;
@@ -536,6 +555,8 @@ int rp_replay(const char *path, const struct rp_memtrace *t, const struct rp_opt
 	else if (s->h.nr_domains)
 		s->domain = s->h.domains[0].id;
 	rc = rp_engine_build(s);
+	if (rc == 0 && (o->start_snapshot || o->start_at >= 0))
+		rc = rp_snap_start(s);
 	if (rc == 0) {
 		while ((rc = step(s)) == 0) {
 			if (o->max_records && res->records >= o->max_records)
@@ -562,6 +583,7 @@ int rp_replay(const char *path, const struct rp_memtrace *t, const struct rp_opt
 		}
 	}
 	rp_engine_destroy(s);
+	rp_snap_free(s);
 	rp_stream_close(&s->st);
 	rp_mem_free(&s->mem);
 	free(s->assigned);

@@ -278,6 +278,11 @@ int itr_rec_fields(const struct itr_rec *r, itr_field_fn fn, void *ctx)
 		F_BYTES("fp", p + ITR_PL_CHECKPOINT, n);
 		break;
 	}
+	case ITR_REC_SNAPSHOT:
+		F_UINT("total", itr_get32(p));
+		F_UINT("offset", itr_get32(p + 4));
+		F_UINT("bytes", r->len - ITR_PL_SNAPSHOT);
+		break;
 	case ITR_REC_NOTE: {
 		char text[512];
 		size_t n = r->len < sizeof(text) - 1 ? r->len : sizeof(text) - 1;

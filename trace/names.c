@@ -46,6 +46,7 @@ const char *itr_rec_type_name(unsigned type)
 	case ITR_REC_NOTE: return "NOTE";
 	case ITR_REC_INFERRED: return "INFERRED";
 	case ITR_REC_END: return "END";
+	case ITR_REC_SNAPSHOT: return "SNAPSHOT";
 	case ITR_REC_EXP_DTE: return "EXP_DTE";
 	case ITR_REC_EXP_ITE: return "EXP_ITE";
 	case ITR_REC_EXP_CTE: return "EXP_CTE";
@@ -74,6 +75,7 @@ int itr_rec_min_payload(unsigned type)
 	case ITR_REC_NOTE: return ITR_PL_NOTE;
 	case ITR_REC_INFERRED: return ITR_PL_INFERRED;
 	case ITR_REC_END: return ITR_PL_END;
+	case ITR_REC_SNAPSHOT: return ITR_PL_SNAPSHOT;
 	case ITR_REC_EXP_DTE: return ITR_PL_EXP_DTE;
 	case ITR_REC_EXP_ITE: return ITR_PL_EXP_ITE;
 	case ITR_REC_EXP_CTE: return ITR_PL_EXP_CTE;

@@ -29,7 +29,8 @@ void itr_header_init(struct itr_header *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->major = ITR_VERSION_MAJOR;
-	h->minor = ITR_VERSION_MINOR;
+	h->minor = 0;   /* the lowest minor that holds what is written: 1.0 unless the
+			 * caller writes records of a later minor (SNAPSHOT: 1.1) */
 	h->block_max = ITR_BLOCK_DEFAULT;
 	h->error_mode = 0xff;
 }
@@ -44,7 +45,7 @@ static int encode_header(const struct itr_header *h, uint8_t **out, uint32_t *le
 		return ITR_E_NOMEM;
 	memcpy(b + ITR_H_MAGIC, itr_magic, ITR_MAGIC_LEN);
 	itr_put16(b + ITR_H_MAJOR, ITR_VERSION_MAJOR);
-	itr_put16(b + ITR_H_MINOR, ITR_VERSION_MINOR);
+	itr_put16(b + ITR_H_MINOR, h->minor < ITR_VERSION_MINOR ? h->minor : ITR_VERSION_MINOR);
 	itr_put32(b + ITR_H_LEN, n);
 	itr_put32(b + ITR_H_FLAGS, h->flags);
 	itr_put32(b + ITR_H_BLOCK_MAX, h->block_max);

@@ -473,9 +473,12 @@ static void example_d_one(struct tstate *t, uint8_t p, uint32_t pits_bytes, unsi
 	T_EQ(t, name, 0, w.order_violations);
 	uint64_t full = st1.phys_queue_full - st0.phys_queue_full;
 	if (rate && pits_bytes && p == VITS_POLICY_FORWARD) {
-		snprintf(name, sizeof(name), "%s: the physical queue filled and the engine waited",
-			 tag);
-		t_ok(t, full > 0, name, "phys_queue_full %" PRIu64, full);
+		/* The engine keeps pace with the physical ITS: each INVALL completes only
+		 * once its physical INVALL has run (phys_done), so it is resumed more often
+		 * than the budget alone needs, and the queue may or may not fill first. */
+		snprintf(name, sizeof(name), "%s: the engine waited for the physical ITS", tag);
+		t_ok(t, calls > (32767u + D_BUDGET - 1) / D_BUDGET, name,
+		     "calls %" PRIu64 ", queue-full stalls %" PRIu64, calls, full);
 	}
 	uint64_t want = p == VITS_POLICY_FORWARD ? 32767 : p == VITS_POLICY_EAGER ||
 			p == VITS_POLICY_VIRTUAL ? 0 : 1;

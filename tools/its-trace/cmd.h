@@ -24,6 +24,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_whatif(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_minimize(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
 
 /* "its-trace" (for messages). */
 extern const char *prog;

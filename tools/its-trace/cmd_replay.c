@@ -1,5 +1,6 @@
 /*
- * cmd_replay.c: its-trace replay TRACE [--policy P] [--budget N] [--json]
+ * cmd_replay.c: its-trace replay TRACE [--policy P] [--budget N] [--from-checkpoint N]
+ *               [--start-at INDEX] [--json]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -38,6 +39,12 @@ static void help(void)
 "      --domain D      the domain to replay (default: the header's first)\n"
 "      --host          attach a physical side even when the trace has none\n"
 "      --context N     records of context either side of a divergence (default 4)\n"
+"      --from-checkpoint N\n"
+"                      start at the Nth SNAPSHOT of the trace (1 = the first; see\n"
+"                      'its-trace checkpoint'): the engine is restored to the\n"
+"                      snapshot's state, checked against it, and replay compares\n"
+"                      from the record after it (traces with no physical side)\n"
+"      --start-at I    the same, at the snapshot whose first record is record I\n"
 "      --json          one JSON object: diverged, divergence (or null),\n"
 "                      guest_commands, physical_commands, amplification, and more\n"
 "  -h, --help          this text\n"
@@ -127,6 +134,8 @@ int cmd_replay(int argc, char **argv)
 		{ "host", no_argument, NULL, 'H' },
 		{ "context", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "from-checkpoint", required_argument, NULL, 'F' },
+		{ "start-at", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -164,6 +173,20 @@ int cmd_replay(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'F': {
+			unsigned long long n = strtoull(optarg, &end, 0);
+			if (*end || !n || optarg[0] == '-')
+				return usage_error(SUB, "bad --from-checkpoint '%s' (1, 2, ...)", optarg);
+			o.start_snapshot = n;
+			break;
+		}
+		case 'S': {
+			long long n = strtoll(optarg, &end, 0);
+			if (*end || n < 0)
+				return usage_error(SUB, "bad --start-at '%s' (a record index)", optarg);
+			o.start_at = n;
+			break;
+		}
 		case 'h':
 			help();
 			return EXIT_OK;
@@ -198,6 +221,11 @@ int cmd_replay(int argc, char **argv)
 		cJSON_AddNumberToObject(j, "physical_commands", (double)res->physical_commands);
 		cJSON_AddNumberToObject(j, "amplification", res->amplification);
 		cJSON_AddBoolToObject(j, "physical_side", res->has_host);
+		if (res->started_at_snapshot)
+			cJSON_AddNumberToObject(j, "started_at", (double)res->start_index);
+		else
+			cJSON_AddNullToObject(j, "started_at");
+		cJSON_AddNumberToObject(j, "snapshot_commands", (double)res->snapshot_commands);
 		cJSON_AddNumberToObject(j, "records", (double)res->records);
 		cJSON_AddNumberToObject(j, "inputs", (double)res->inputs);
 		cJSON_AddNumberToObject(j, "outputs_compared", (double)res->compared);
@@ -217,9 +245,17 @@ int cmd_replay(int argc, char **argv)
 		cJSON_Delete(j);
 	} else if (res->diverged) {
 		print_div_text(path, res);
+		if (res->started_at_snapshot)
+			printf("  started   at the snapshot at record %llu\n",
+			       (unsigned long long)res->start_index);
 		inferred_text(res);
 	} else {
 		printf("%s: no divergence\n", path);
+		if (res->started_at_snapshot)
+			printf("  started   at the snapshot at record %llu (restored by %llu synthetic "
+			       "commands, not compared); counts below are from there\n",
+			       (unsigned long long)res->start_index,
+			       (unsigned long long)res->snapshot_commands);
 		printf("  compared  %llu records: %llu inputs fed, %llu outputs equal, %llu table "
 		       "effects, %llu checkpoints\n", (unsigned long long)res->records,
 		       (unsigned long long)res->inputs, (unsigned long long)res->compared,

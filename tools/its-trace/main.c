@@ -20,6 +20,7 @@ static const struct {
 	{ "whatif", cmd_whatif, "replay a trace's guest inputs under each policy, side by side" },
 	{ "diff", cmd_diff, "compare two traces of the same inputs by their outputs" },
 	{ "minimize", cmd_minimize, "shrink a failing trace to the inputs the failure needs" },
+	{ "checkpoint", cmd_checkpoint, "insert engine-state snapshots, for replay --from-checkpoint" },
 };
 
 static void usage(FILE *f)

@@ -21,7 +21,7 @@
  * Minor: a newer minor only adds record types (skipped by length by older readers)
  * or appends fields to the end of a payload or of the header (ignored by them). */
 #define ITR_VERSION_MAJOR 1u
-#define ITR_VERSION_MINOR 0u
+#define ITR_VERSION_MINOR 1u     /* 1.1: SNAPSHOT records */
 
 /* ---- File header ------------------------------------------------------------------- */
 
@@ -130,7 +130,8 @@ enum {
 enum itr_rec_flags {
 	ITR_RF_INFERRED = 1u << 0,   /* filled in by a rule (the INFERRED record before it says) */
 	ITR_RF_BAD_ACCESS = 1u << 1, /* MMIO: the access was refused as a bad access */
-	ITR_RF_CONT = 1u << 2,       /* MEM_READ: a later chunk of one larger read */
+	ITR_RF_CONT = 1u << 2,       /* MEM_READ: a later chunk of one larger read;
+				      * SNAPSHOT: a later chunk of one snapshot */
 };
 
 /* Record types.  0x01..0x3f: engine events, one per enum vits_ev_type and with the
@@ -156,6 +157,9 @@ enum itr_rec_type {
 	ITR_REC_NOTE = 0x43,        /* text, UTF-8, no NUL */
 	ITR_REC_INFERRED = 0x44,    /* u16 rule, u8 target_type, u8 0, u32 fields, text */
 	ITR_REC_END = 0x45,         /* u64 records before it, u64 blocks before its own */
+	ITR_REC_SNAPSHOT = 0x46,    /* (1.1) u32 total bytes, u32 offset of this chunk, u8 data[]:
+				     * one chunk of an engine-state snapshot (replay/rp_snapshot.c,
+				     * docs/replay.md); later chunks carry ITR_RF_CONT */
 
 	ITR_REC_EXP_DTE = 0x60,     /* u32 devid, u8 valid, u8 size, u16 0, u64 itt_addr */
 	ITR_REC_EXP_ITE = 0x61,     /* u64 itt_addr, u32 devid, u32 eventid, u32 intid,
@@ -184,6 +188,7 @@ enum {
 	ITR_PL_NOTE = 0,
 	ITR_PL_INFERRED = 8,        /* + text */
 	ITR_PL_END = 16,
+	ITR_PL_SNAPSHOT = 8,        /* + data */
 	ITR_PL_EXP_DTE = 16,
 	ITR_PL_EXP_ITE = 32,
 	ITR_PL_EXP_CTE = 16,

@@ -45,9 +45,9 @@ static void trace_cmd(struct vits *v, uint32_t off, const struct its_cmd *c,
  *
  * A command whose physical commands could not all be queued (the physical queue is
  * full) has run in the engine, but CREADR stays on it ("in flight") until they are:
- * the guest cannot see it complete before the hardware has it.  A SYNC also stays in
- * flight until the physical ITS reports (vits_host_ops.phys_done) that the commands
- * before it have run.  The next call sends the waiting physical commands first, then
+ * the guest cannot see it complete before the hardware has it.  A SYNC, INV or INVALL
+ * also stays in flight until the physical ITS reports (vits_host_ops.phys_done) that
+ * the commands before it have run.  The next call sends the waiting physical commands first, then
  * moves CREADR on.
  */
 int vits_cmdq_process(struct vits *v)
@@ -105,8 +105,13 @@ int vits_cmdq_process(struct vits *v)
 			break;
 		}
 		/* A guest SYNC completes only when this domain's physical commands have:
-		 * an INV before it has taken effect, a CLEAR cannot eat a later MSI. */
-		bool sync = v->host != NULL && why == VITS_R_NONE && v->cur_opcode == ITS_OP_SYNC;
+		 * an INV before it has taken effect, a CLEAR cannot eat a later MSI.  So do
+		 * INV and INVALL: a pending LPI they enable is delivered by the physical
+		 * ITS, which must happen before a later command (a MAPD, a DISCARD) takes
+		 * the event away, as it would on a real ITS. */
+		bool sync = v->host != NULL && why == VITS_R_NONE &&
+			    (v->cur_opcode == ITS_OP_SYNC || v->cur_opcode == ITS_OP_INV ||
+			     v->cur_opcode == ITS_OP_INVALL);
 		if (v->host != NULL && !vits_ob_flush(v)) {
 			v->inflight = 1;
 			v->inflight_sync = sync;

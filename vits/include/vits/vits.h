@@ -292,7 +292,8 @@ struct vits_host_ops {
 	void (*prop_write)(void *ctx, uint32_t plpi, uint8_t cfg);
 	/* Optional.  How many of the commands phys_cmd accepted (counted from host
 	 * creation) the physical ITS has completed, e.g. derived from its CREADR.  With
-	 * it, a guest SYNC completes only once the physical commands before it have,
+	 * it, a guest SYNC, INV or INVALL completes only once the physical commands
+	 * before it have,
 	 * and physical LPIs and ITT memory return to the host only once the commands
 	 * that stop using them have run; the embedder calls vits_resume() when the
 	 * physical ITS makes progress.  Absent: commands count as complete when queued
