@@ -496,11 +496,6 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 	case FZ_OP_CTLR:
 		if ((d = md_dom(m, p[0] >> 1, true))) {
 			bool on = (p[0] & 1) || (p[0] & 0x40);    /* mostly enabled */
-			/* Disabling with a command still in flight (an INV waiting for the
-			 * physical ITS) can lose the LPI it enables: a documented limit of
-			 * passthrough (docs/policies.md), so the target does not do it. */
-			if (!on && vits_work_pending(d->h->vits))
-				break;
 			if (mh_enable(d, on) == 0)
 				m->disabled[d->index] = !on;
 		}

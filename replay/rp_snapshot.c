@@ -188,7 +188,8 @@ static int capture(struct rp_session *s, struct snap *n)
 	vits_foreach_device(v, cap_dev, &c);
 	if (c.err)
 		return c.err == 1 ? 1 : -1;
-	qsort(n->dev, n->nd, sizeof(*n->dev), cmp_dev);
+	if (n->nd > 1)          /* qsort's array must not be NULL, even with 0 items */
+		qsort(n->dev, n->nd, sizeof(*n->dev), cmp_dev);
 	uint32_t *intids = NULL;
 	size_t ni = 0, ci = 0;
 	for (uint32_t i = 0; i < n->nd; i++) {

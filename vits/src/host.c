@@ -161,7 +161,8 @@ void vits_host_accepted(struct vits_host *h, struct vits *v, const struct vits_p
 }
 
 /* A free physical LPI, owned by (v, vdevid, ev) from now on; 0 when none is left. */
-uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdevid, uint32_t ev)
+uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdevid, uint32_t ev,
+			      uint32_t intid)
 {
 	uint32_t words = (h->cfg.nr_plpis + 63) / 64;
 	vits_host_reap(h, false);
@@ -178,6 +179,7 @@ uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdev
 		h->plpi[idx].slot = v->host_slot + 1;
 		h->plpi[idx].vdevid = vdevid;
 		h->plpi[idx].eventid = ev;
+		h->plpi[idx].intid = intid;
 		h->plpi[idx].pcpu = 0;
 		h->plpi_hint = w;
 		h->st.plpis_in_use++;
@@ -308,12 +310,17 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 	int why = VITS_R_NONE;
 	const struct vits_dev *d = vits_dev_find(v, m->vdevid);
 	uint32_t intid = 0;
-	if (!(v->ctlr & 1)) {
-		why = VITS_R_ITS_DISABLED;      /* as an MSI would be */
-	} else if (d == NULL || !d->valid || (m->eventid >> (d->event_bits - 1) >> 1) ||
-		   !d->ites[m->eventid].intid || d->ites[m->eventid].plpi != plpi) {
-		/* Unmapped, or remapped since: a late interrupt of the old mapping (its
-		 * physical LPI still retiring) must not fire the new one. */
+	/* IMPDEF choice: GITS_CTLR.Enabled is not checked.  A physical LPI is either a
+	 * new device interrupt (which a disabled ITS would not translate) or one that
+	 * was pending and that an INV just enabled (redistributor state, which the ITS
+	 * enable does not gate); the host cannot tell them apart, and losing the second
+	 * is worse than latching the first (docs/policies.md, limit disabled_its_msi). */
+	if (d == NULL || !d->valid || (m->eventid >> (d->event_bits - 1) >> 1) ||
+	    d->ites[m->eventid].intid != m->intid) {
+		/* Unmapped, or remapped to another LPI since: a late interrupt of the old
+		 * mapping (its physical LPI still retiring) must not fire the new one.  An
+		 * event that still maps the same LPI (its device unassigned meanwhile, or
+		 * re-mapped to it) takes it: pending state the physical ITS released. */
 		why = VITS_R_EVENT_UNMAPPED;
 	} else {
 		intid = d->ites[m->eventid].intid;

@@ -92,7 +92,7 @@ enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev
 
 	if (!d->pmapped || (ev >> (phys_event_bits(v, d) - 1) >> 1))
 		return VITS_R_NONE;     /* beyond the physical ITT: virtual only */
-	uint32_t plpi = vits_host_plpi_alloc(h, v, d->devid, ev);
+	uint32_t plpi = vits_host_plpi_alloc(h, v, d->devid, ev, ite->intid);
 	if (plpi == 0)
 		return VITS_R_NO_MEMORY;
 	ite->plpi = plpi;

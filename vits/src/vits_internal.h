@@ -165,6 +165,7 @@ struct vits {
 struct vits_host_plpi {
 	uint32_t slot;          /* instance slot + 1; 0 = free */
 	uint32_t vdevid, eventid;
+	uint32_t intid;         /* the vLPI the event mapped when this pLPI was given */
 	uint32_t pcpu;          /* physical collection it is mapped to */
 };
 
@@ -277,7 +278,7 @@ VITS_INTERNAL bool vits_policy_traps(const struct vits *v);
 VITS_INTERNAL int vits_host_attach(struct vits_host *h, struct vits *v);
 VITS_INTERNAL void vits_host_detach(struct vits_host *h, struct vits *v);
 VITS_INTERNAL uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v,
-					    uint32_t vdevid, uint32_t ev);
+					    uint32_t vdevid, uint32_t ev, uint32_t intid);
 VITS_INTERNAL void vits_host_plpi_free(struct vits_host *h, uint32_t plpi);
 VITS_INTERNAL void vits_host_accepted(struct vits_host *h, struct vits *v,
 				      const struct vits_pcmd *p);
