@@ -1,25 +1,7 @@
 # The its-trace replay, whatif, diff and minimize command lines: exit codes, JSON keys,
 # determinism, damaged input.  Run with -DITS_TRACE=... -DTEST_REPLAY=... -DCORPUS=...
 # -DWORK=... (a scratch directory).
-file(REMOVE_RECURSE ${WORK})
-file(MAKE_DIRECTORY ${WORK})
-
-function(run expect_rc)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL expect_rc)
-    message(FATAL_ERROR "FAIL '${ARGN}': exit ${rc}, expected ${expect_rc}\n${out}\n${err}")
-  endif()
-  set(OUT "${out}" PARENT_SCOPE)
-  set(ERR "${err}" PARENT_SCOPE)
-  message(STATUS "PASS exit ${rc}: ${ARGN}")
-endfunction()
-
-function(expect_match text regex what)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "FAIL ${what}: no match for '${regex}' in:\n${text}")
-  endif()
-  message(STATUS "PASS ${what}")
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_helpers.cmake)
 
 run(0 ${TEST_REPLAY} --fixtures ${WORK})
 
