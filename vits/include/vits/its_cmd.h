@@ -102,9 +102,21 @@ static inline unsigned its_cmd_index_opcode(enum its_cmd_index i)
 	return (unsigned)i < ITS_IDX_COUNT ? op[i] : 0;
 }
 
-/* Bytes as they sit in the queue (little-endian) to and from a command. */
+/* Bytes as they sit in the queue (little-endian) to and from a command.  On a
+ * little-endian host that is a plain copy (every command of the queue goes through
+ * here, so the byte loop is kept for big-endian hosts only). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ITS_CMD_HOST_LE 1
+#else
+#define ITS_CMD_HOST_LE 0
+#endif
+
 static inline void its_cmd_from_bytes(struct its_cmd *c, const uint8_t b[ITS_CMD_BYTES])
 {
+	if (ITS_CMD_HOST_LE) {
+		vits_memcpy(c->dw, b, ITS_CMD_BYTES);
+		return;
+	}
 	for (unsigned i = 0; i < 4; i++) {
 		uint64_t v = 0;
 		for (unsigned j = 0; j < 8; j++)
@@ -115,6 +127,10 @@ static inline void its_cmd_from_bytes(struct its_cmd *c, const uint8_t b[ITS_CMD
 
 static inline void its_cmd_to_bytes(const struct its_cmd *c, uint8_t b[ITS_CMD_BYTES])
 {
+	if (ITS_CMD_HOST_LE) {
+		vits_memcpy(b, c->dw, ITS_CMD_BYTES);
+		return;
+	}
 	for (unsigned i = 0; i < 4; i++)
 		for (unsigned j = 0; j < 8; j++)
 			b[i * 8 + j] = (uint8_t)(c->dw[i] >> (8 * j));
