@@ -22,7 +22,8 @@ void vits_phys_mark_sync(struct vits *v, uint32_t pcpu)
 /* A SYNC on each physical collection that got commands since its last SYNC. */
 void vits_phys_sync_marked(struct vits *v)
 {
-	for (uint32_t w = 0; w < VITS_MAX_PCPUS / 64; w++) {
+	uint32_t words = (v->host->cfg.nr_pcpus + 63) / 64;   /* only pCPUs that exist */
+	for (uint32_t w = 0; w < words; w++) {
 		while (v->sync_dirty[w] != 0) {
 			uint32_t b = (uint32_t)__builtin_ctzll(v->sync_dirty[w]);
 			v->sync_dirty[w] &= v->sync_dirty[w] - 1;

@@ -319,7 +319,10 @@ void vits_policy_invall(struct vits *v, uint32_t icid)
 	if (v->nr_aliased != 0)
 		invall_aliases(v, icid);
 	struct invall_scan s;
-	vits_memset(&s, 0, sizeof(s));
+	/* Only the pCPU words that exist need clearing (4096 pCPUs are 512 bytes). */
+	vits_memset(s.pcpus, 0, sizeof(s.pcpus[0]) * ((v->host->cfg.nr_pcpus + 63) / 64));
+	s.count = 0;
+	s.apply = false;
 	if (v->cfg.policy == VITS_POLICY_FORWARD) {
 		s.apply = true;
 		for_each_assigned(v, icid, scan_event, &s);
