@@ -316,8 +316,11 @@ static void test_unassign(void)
 	uint32_t p0 = plpi_of(e, 5, 0), p1 = plpi_of(e, 5, 1);
 	size_t f = eng_nphys(e), mark = e->rec.n;
 	CHECK_EQ(0, vits_unassign_device(e->v, 5), "unassign 5");
-	/* (5,0) sits on pCPU 1 and (5,1) on pCPU 0: both got commands, both get a SYNC. */
-	EXPECT_PHYS(e, f, "unassign", its_mk_devev(ITS_OP_DISCARD, PDEV, 0),
+	/* An INV per event first (a physically pending LPI reaches the host before the
+	 * DISCARDs clear it), then the teardown.  (5,0) sits on pCPU 1 and (5,1) on pCPU
+	 * 0: both got commands, both get a SYNC. */
+	EXPECT_PHYS(e, f, "unassign", its_mk_devev(ITS_OP_INV, PDEV, 0),
+		    its_mk_devev(ITS_OP_INV, PDEV, 1), its_mk_devev(ITS_OP_DISCARD, PDEV, 0),
 		    its_mk_devev(ITS_OP_DISCARD, PDEV, 1), its_mk_mapd(PDEV, 0, 0, 0),
 		    its_mk_sync(0), its_mk_sync(1));
 	size_t teardown = 0, nph = 0;

@@ -108,8 +108,10 @@ bool vits_host_done(const struct vits_host *h, uint64_t seq)
 
 static void release_now(struct vits_host *h, const struct vits_retire *r)
 {
-	if (r->kind == VITS_REL_PLPI)
+	if (r->kind == VITS_REL_PLPI) {
+		vits_host_prop_set(h, r->id, 0);        /* the next owner starts disabled */
 		vits_host_plpi_free(h, r->id);
+	}
 	else if (r->kind == VITS_REL_ITT)
 		h->ops.itt_free(h->ctx, r->id, r->pa, r->bytes);
 }

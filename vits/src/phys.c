@@ -135,10 +135,10 @@ void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 		struct its_cmd c = its_mk_devev(ITS_OP_DISCARD, d->pdevid, ev);
 		vits_phys_emit(v, &c);
 		vits_phys_mark_sync(v, ite->pcpu);
-		/* Wipe the host configuration so the next owner starts disabled; the
-		 * physical LPI returns to the host once the DISCARD has run, so a late
-		 * interrupt of this event can never reach its next owner. */
-		vits_host_prop_set(v->host, ite->plpi, 0);
+		/* The physical LPI returns to the host (its configuration wiped, so the
+		 * next owner starts disabled) once the DISCARD has run: a late interrupt
+		 * of this event never reaches its next owner, and a command queued before
+		 * the DISCARD still reads this event's configuration. */
 		vits_policy_forget(v, ite->plpi);
 		vits_ob_release_last(v, VITS_REL_PLPI, ite->plpi, 0, 0);
 		ite->plpi = 0;

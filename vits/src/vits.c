@@ -345,7 +345,25 @@ int vits_unassign_device(struct vits *v, uint32_t vdevid)
 		return VITS_E_NOENT;
 	uint8_t saved = v->cur_cause;
 	v->cur_cause = VITS_CAUSE_TEARDOWN;
-	/* The device stays mapped for the guest, but purely virtual from now on. */
+	/* The device stays mapped for the guest, but purely virtual from now on.  Its
+	 * LPIs may be pending on the physical ITS, which the DISCARDs below would clear:
+	 * enable each on the host and INV it first, so the physical ITS hands any pending
+	 * one to the host (vits_host_plpi), which keeps it pending in the engine. */
+	if (d->pmapped) {
+		for (uint32_t e = 0, seen = 0; e < ((uint32_t)1 << d->event_bits) &&
+					       seen < d->nr_mapped; e++) {
+			const struct vits_ite *ite = &d->ites[e];
+			if (!ite->intid)
+				continue;
+			seen++;
+			if (!ite->plpi)
+				continue;
+			vits_host_prop_set(v->host, ite->plpi,
+					   (uint8_t)(v->lpi_cfg[ite->intid - LPI_INTID_BASE] | 1));
+			struct its_cmd c = its_mk_devev(ITS_OP_INV, d->pdevid, e);
+			vits_phys_emit(v, &c);
+		}
+	}
 	vits_phys_unmapd(v, d);
 	vits_phys_sync_marked(v);
 	v->cur_cause = saved;
