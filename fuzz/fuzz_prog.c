@@ -908,9 +908,10 @@ static void on_phys(struct fz *f, const struct vits_event *ev)
 		}
 		f->teardown_phys++;
 		/* CLEAR: pending state of a virtual event's LPI that an assigned event
-		 * also maps (docs/semantics.md, aliased LPIs). */
+		 * also maps (docs/semantics.md, aliased LPIs); INV: an unassignment hands
+		 * physically pending LPIs to the host before its DISCARDs. */
 		if (pop != ITS_OP_DISCARD && pop != ITS_OP_MAPD && pop != ITS_OP_SYNC &&
-		    pop != ITS_OP_CLEAR)
+		    pop != ITS_OP_CLEAR && pop != ITS_OP_INV)
 			fz_fail(f, "teardown sent physical %s", opname(pop));
 		if (f->teardown_phys > f->teardown_bound)
 			fz_fail(f, "amplification: teardown sent %" PRIu64 " physical commands, "
@@ -930,9 +931,9 @@ static void teardown_allow(struct fz *f)
 		n += f->plpi[i].mapped;
 	for (unsigned i = 0; i < NR_PDEV; i++)
 		n += f->pdev[i].mapped;
-	/* DISCARD per pLPI, MAPD V=0 per device, a SYNC per pCPU, and a CLEAR per event
-	 * sharing an LPI with another. */
-	f->teardown_bound += n + f->cfg.hc.host.nr_pcpus + 2 * (unsigned)ref_event_count(f->r);
+	/* DISCARD (and, when unassigning, an INV) per pLPI, MAPD V=0 per device, a SYNC
+	 * per pCPU, and a CLEAR per event sharing an LPI with another. */
+	f->teardown_bound += 2 * n + f->cfg.hc.host.nr_pcpus + 2 * (unsigned)ref_event_count(f->r);
 }
 
 /* ---- guest commands, seen through the trace hook ------------------------------------- */
