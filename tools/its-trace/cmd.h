@@ -8,6 +8,7 @@
 #ifndef ITS_TRACE_CMD_H
 #define ITS_TRACE_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "itr_reader.h"
@@ -31,6 +32,10 @@ extern const char *prog;
 
 /* Print "its-trace SUB: message" on stderr. */
 void err_msg(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A numeric option value: decimal or 0x-hex, no sign, nothing after it, within
+ * [min, max].  0 and *out set, or -1. */
+int opt_u64(const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Usage error: message, then a hint to --help; returns EXIT_BAD. */
 int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -58,7 +58,7 @@ int cmd_checkpoint(int argc, char **argv)
 	const char *out = NULL;
 	unsigned long long every = 10000;
 	int domain = -1, json = 0, c;
-	char *end;
+	uint64_t u;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
 		switch (c) {
@@ -66,14 +66,14 @@ int cmd_checkpoint(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'e':
-			every = strtoull(optarg, &end, 0);
-			if (*end || !every || optarg[0] == '-')
+			if (opt_u64(optarg, 1, UINT64_MAX, &u))
 				return usage_error(SUB, "bad --every '%s'", optarg);
+			every = u;
 			break;
 		case 'd':
-			domain = (int)strtol(optarg, &end, 0);
-			if (*end || domain < 0 || domain > 65535)
+			if (opt_u64(optarg, 0, 65535, &u))
 				return usage_error(SUB, "bad --domain '%s'", optarg);
+			domain = (int)u;
 			break;
 		case 'j':
 			json = 1;

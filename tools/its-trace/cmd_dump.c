@@ -146,17 +146,15 @@ int cmd_dump(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int json = 0, header = 1, c;
-	unsigned long long limit = ~0ull;
+	uint64_t limit = UINT64_MAX;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:h", lo, NULL)) != -1) {
-		char *e;
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'H': header = 0; break;
 		case 'n':
-			limit = strtoull(optarg, &e, 0);
-			if (!*optarg || *e || optarg[0] == '-')
+			if (opt_u64(optarg, 0, UINT64_MAX, &limit))
 				return usage_error(SUB, "--limit wants a count, not '%s'", optarg);
 			break;
 		case 'h': help(); return EXIT_OK;

@@ -142,7 +142,7 @@ int cmd_replay(int argc, char **argv)
 	struct rp_opts o;
 	rp_opts_default(&o);
 	int json = 0, c;
-	char *end;
+	uint64_t u;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -153,38 +153,36 @@ int cmd_replay(int argc, char **argv)
 						   "lazy-global, virtual)", optarg);
 			break;
 		case 'b':
-			o.budget = strtoll(optarg, &end, 0);
-			if (*end || o.budget < 0 || o.budget > UINT32_MAX)
+			if (opt_u64(optarg, 0, UINT32_MAX, &u))
 				return usage_error(SUB, "bad --budget '%s'", optarg);
+			o.budget = (int64_t)u;
 			break;
 		case 'd':
-			o.domain = (int)strtol(optarg, &end, 0);
-			if (*end || o.domain < 0 || o.domain > 65535)
+			if (opt_u64(optarg, 0, 65535, &u))
 				return usage_error(SUB, "bad --domain '%s'", optarg);
+			o.domain = (int)u;
 			break;
 		case 'H':
 			o.with_host = 1;
 			break;
 		case 'c':
-			o.context = (unsigned)strtoul(optarg, &end, 0);
-			if (*end || o.context > RP_CTX_MAX)
+			if (opt_u64(optarg, 0, RP_CTX_MAX, &u))
 				return usage_error(SUB, "bad --context '%s' (0..%d)", optarg, RP_CTX_MAX);
+			o.context = (unsigned)u;
 			break;
 		case 'j':
 			json = 1;
 			break;
 		case 'F': {
-			unsigned long long n = strtoull(optarg, &end, 0);
-			if (*end || !n || optarg[0] == '-')
+			if (opt_u64(optarg, 1, UINT64_MAX, &u))
 				return usage_error(SUB, "bad --from-checkpoint '%s' (1, 2, ...)", optarg);
-			o.start_snapshot = n;
+			o.start_snapshot = u;
 			break;
 		}
 		case 'S': {
-			long long n = strtoll(optarg, &end, 0);
-			if (*end || n < 0)
+			if (opt_u64(optarg, 0, INT64_MAX, &u))
 				return usage_error(SUB, "bad --start-at '%s' (a record index)", optarg);
-			o.start_at = n;
+			o.start_at = (int64_t)u;
 			break;
 		}
 		case 'h':

@@ -139,7 +139,7 @@ int cmd_whatif(int argc, char **argv)
 	o.phys_queue_bytes = 65536;
 	int json = 0, c, npol = 0;
 	int pols[VITS_POLICY_COUNT * 4];
-	char *end;
+	uint64_t u;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -166,23 +166,23 @@ int cmd_whatif(int argc, char **argv)
 			break;
 		}
 		case 'k':
-			o.invall_threshold = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end)
+			if (opt_u64(optarg, 0, UINT32_MAX, &u))
 				return usage_error(SUB, "bad --threshold '%s'", optarg);
+			o.invall_threshold = (uint32_t)u;
 			break;
 		case 's':
 			o.sync_squash = 1;
 			break;
 		case 'q':
-			o.phys_queue_bytes = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end || o.phys_queue_bytes < 64 || o.phys_queue_bytes % 32)
+			if (opt_u64(optarg, 64, UINT32_MAX, &u) || u % 32)
 				return usage_error(SUB, "bad --phys-queue '%s' (a multiple of 32, >= 64)",
 						   optarg);
+			o.phys_queue_bytes = (uint32_t)u;
 			break;
 		case 'r':
-			o.phys_rate = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end)
+			if (opt_u64(optarg, 0, UINT32_MAX, &u))
 				return usage_error(SUB, "bad --phys-rate '%s'", optarg);
+			o.phys_rate = (uint32_t)u;
 			break;
 		case 'n':
 			o.oracle = 0;

@@ -1,6 +1,8 @@
 /*
  * common.c: what the its-trace subcommands share: messages and opening traces.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,19 @@ void err_msg(const char *sub, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int opt_u64(const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (arg == NULL || !isdigit((unsigned char)arg[0]))
+		return -1;      /* empty, signed, or spaced: strtoull would take those */
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 int usage_error(const char *sub, const char *fmt, ...)
