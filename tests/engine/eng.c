@@ -4,6 +4,7 @@
 #include "eng.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +13,30 @@
 
 unsigned long check_passed, check_failed;
 
-static void check_fail_head(const char *file, int line, const char *fmt, va_list ap)
+/* Count the check; on failure print "FAIL file:line: what" and return false, so the
+ * caller adds ": expected ... got ..." and the newline. */
+static bool check_count(bool ok, const char *file, int line, const char *fmt, va_list ap)
 {
+	if (ok) {
+		check_passed++;
+		return true;
+	}
+	check_failed++;
 	const char *base = strrchr(file, '/');
 	printf("FAIL %s:%d: ", base ? base + 1 : file, line);
 	vprintf(fmt, ap);
+	return false;
 }
 
 void check_u64(const char *file, int line, uint64_t exp, uint64_t got, const char *fmt, ...)
 {
-	if (exp == got) {
-		check_passed++;
-		return;
-	}
-	check_failed++;
 	va_list ap;
 	va_start(ap, fmt);
-	check_fail_head(file, line, fmt, ap);
+	bool ok = check_count(exp == got, file, line, fmt, ap);
 	va_end(ap);
-	printf(": expected 0x%llx (%llu) got 0x%llx (%llu)\n", (unsigned long long)exp,
-	       (unsigned long long)exp, (unsigned long long)got, (unsigned long long)got);
+	if (!ok)
+		printf(": expected 0x%llx (%llu) got 0x%llx (%llu)\n", (unsigned long long)exp,
+		       (unsigned long long)exp, (unsigned long long)got, (unsigned long long)got);
 }
 
 const char *eng_reason(int r)
@@ -41,30 +46,22 @@ const char *eng_reason(int r)
 
 void check_reason(const char *file, int line, int exp, int got, const char *fmt, ...)
 {
-	if (exp == got) {
-		check_passed++;
-		return;
-	}
-	check_failed++;
 	va_list ap;
 	va_start(ap, fmt);
-	check_fail_head(file, line, fmt, ap);
+	bool ok = check_count(exp == got, file, line, fmt, ap);
 	va_end(ap);
-	printf(": expected %s got %s\n", eng_reason(exp), eng_reason(got));
+	if (!ok)
+		printf(": expected %s got %s\n", eng_reason(exp), eng_reason(got));
 }
 
 void check_true(const char *file, int line, int cond, const char *fmt, ...)
 {
-	if (cond) {
-		check_passed++;
-		return;
-	}
-	check_failed++;
 	va_list ap;
 	va_start(ap, fmt);
-	check_fail_head(file, line, fmt, ap);
+	bool ok = check_count(cond != 0, file, line, fmt, ap);
 	va_end(ap);
-	printf(": expected true got false\n");
+	if (!ok)
+		printf(": expected true got false\n");
 }
 
 int check_summary(void)
