@@ -65,6 +65,23 @@ struct mh_env {
 	uint32_t lo[2], hi[2];    /* delivery counts possible with pending == p */
 };
 
+/* The guest command the engine has run but not completed (CREADR still on it): its
+ * physical commands may not have run yet, so an MSI of a device it changes may meet
+ * the old or the new state (mh_fire allows both). */
+#define MH_RACE_MAX 256u  /* events of one device the oracle follows; more are not */
+struct mh_race_ent {
+	uint32_t eventid, intid;
+	uint8_t kind;             /* MH_RACE_MAP, _UNMAP (intid is the old LPI), _CLEAR */
+};
+enum { MH_RACE_MAP = 1, MH_RACE_UNMAP, MH_RACE_CLEAR };
+struct mh_race {
+	bool active;
+	uint32_t offset;          /* queue offset of the command */
+	uint32_t devid;
+	unsigned n;
+	struct mh_race_ent ent[MH_RACE_MAX];
+};
+
 struct mh_assign_rec {
 	uint32_t vdevid, pdevid;
 };
@@ -89,6 +106,9 @@ struct mh_domain {
 	uint64_t *injected;             /* engine injections per INTID, counted at checks */
 	size_t inj_seen;                /* harness injections already counted */
 	uint8_t *plpi_used;             /* host nr_plpis: pLPIs its physical MAPTIs named */
+	struct mh_race race;            /* the command in flight, if any */
+	uint8_t *raced;                 /* per INTID - 8192: an MSI raced a command, so the
+					 * model's own choice is one of two (no exact check) */
 
 	/* Trace-derived counters (cumulative; tests take differences around calls). */
 	uint64_t ev_cmds, ev_phys, ev_host_lpis, ev_creadr;

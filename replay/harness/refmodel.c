@@ -454,7 +454,10 @@ static enum vits_reason ref_do_mapti(struct ref *r, const struct its_cmd *c, boo
 	e->icid = (uint16_t)icid;
 	struct ref_lpi *l = ref_get_lpi(r, (uint32_t)intid);
 	l->mapped++;
-	ref_read_cfg(r, l);   /* no delivery: semantics.md names none for MAPTI */
+	/* The byte is read; an LPI already pending through another event mapping the
+	 * same INTID is delivered if the byte now enables it (docs/semantics.md). */
+	ref_read_cfg(r, l);
+	ref_deliver_if_enabled(r, l);
 	return VITS_R_NONE;
 }
 

@@ -672,15 +672,16 @@ static void example_f_one(struct tstate *t, uint8_t p)
 	say("  f: %-11s teardown physical commands %" PRIu64 "\n", pt_policy(p), td);
 	mh_destroy(w.mh);
 
-	/* The same with a physical queue of 15 slots that B has just filled. */
+	/* The same with a physical queue of 15 slots that B has just filled: B unmaps a
+	 * second device of 16 events (16 DISCARDs, a MAPD V=0 and a SYNC: more than
+	 * fit), without letting the physical ITS run.  One guest command is enough:
+	 * the engine runs B's next command only once the physical ITS has run the
+	 * physical commands of the last one. */
 	f_setup(&w, p, 512);
+	setup_dev(w.b, 2, 0x201, 4, 16, PT_LPI(4), 0, LPI_ON);
 	mh_quiesce(w.mh);
-	struct its_cmd clr[16];
-	for (unsigned i = 0; i < 16; i++)
-		clr[i] = its_mk_devev(ITS_OP_CLEAR, 1, i % 4);
-	/* Queue B's CLEARs without letting the physical ITS run. */
-	for (unsigned i = 0; i < 16; i++)
-		harness_queue_cmd(w.b->h, &clr[i]);
+	struct its_cmd unmap = pt_unmapd(2);
+	harness_queue_cmd(w.b->h, &unmap);
 	harness_kick(w.b->h);
 	snprintf(name, sizeof(name), "f/%s full: physical queue full before teardown", pt_policy(p));
 	T_EQ(t, name, pits_capacity(w.mh->pits), pits_queued(w.mh->pits));

@@ -251,6 +251,12 @@ static int run_sequence(uint64_t seed, uint64_t seq, uint8_t p, unsigned flags, 
 	unsigned tdom = 0, tint = 0;
 	if (tl && sscanf(tl, "%u:%u", &tdom, &tint) != 2)
 		tl = NULL;
+	/* PT_TRACE_EVENT=<domain>:<devid>:<eventid> logs the engine's and the physical
+	 * ITS's view of that event after every operation. */
+	const char *te = getenv("PT_TRACE_EVENT");
+	unsigned tedom = 0, tedev = 0, teev = 0;
+	if (te && (sscanf(te, "%u:%u:%u", &tedom, &tedev, &teev) != 3 || tedom >= NDOM))
+		te = NULL;
 	for (unsigned op = 0; op < nops && !fail; op++) {
 		if (tl && tdom < NDOM && tint >= LPI_INTID_BASE) {
 			const struct mh_env *e = &pt_dom(mh, tdom)->env[tint - LPI_INTID_BASE];
@@ -259,6 +265,18 @@ static int run_sequence(uint64_t seed, uint64_t seq, uint8_t p, unsigned flags, 
 			rlog(&log, "  [lpi %u: poss %u lo %u/%u hi %u/%u window %u; model cfg %#x "
 			     "pending %u mapped %u]", tint, e->poss, e->lo[0], e->lo[1], e->hi[0],
 			     e->hi[1], e->window, rl.cfg, rl.pending, rl.mapped);
+		}
+		if (te) {
+			struct vits *tv = pt_dom(mh, tedom)->h->vits;
+			struct vits_event_info ei;
+			struct vits_lpi_info li;
+			if (tv && vits_query_event(tv, tedev, teev, &ei) == 0 &&
+			    vits_query_lpi(tv, ei.intid, &li) == 0)
+				rlog(&log, "  [event %u:%u: intid %u pending %u; plpi %u pending %d]",
+				     tedev, teev, ei.intid, li.pending, ei.plpi,
+				     ei.plpi ? pits_lpi_pending(mh->pits, ei.plpi) : -1);
+			else
+				rlog(&log, "  [event %u:%u: unmapped]", tedev, teev);
 		}
 		struct mh_domain *d = pt_dom(mh, (unsigned)pt_below(&r, NDOM));
 		unsigned x = (unsigned)pt_below(&r, 100);
@@ -300,6 +318,9 @@ static int run_sequence(uint64_t seed, uint64_t seq, uint8_t p, unsigned flags, 
 			some_event(&r, d, &dev, &ev);
 			struct ref_event re;
 			uint32_t vc;
+			if (!(flags & F_RACE))
+				mh_quiesce(mh);
+			/* After the quiescence: the MAPTI that maps it may run there. */
 			if (!(flags & F_COLL) && mh_pdevid(d, dev) >= 0 &&
 			    ref_query_event(d->ref, dev, ev, &re) == 0 &&
 			    ref_query_collection(d->ref, re.icid, &vc) != 0) {
@@ -307,8 +328,6 @@ static int run_sequence(uint64_t seed, uint64_t seq, uint8_t p, unsigned flags, 
 				     d->index, dev, ev);
 				continue;
 			}
-			if (!(flags & F_RACE))
-				mh_quiesce(mh);
 			cov.msis++;
 			if (ref_query_event(d->ref, dev, ev, &re) == 0 &&
 			    d->env[re.intid - LPI_INTID_BASE].window)

@@ -45,9 +45,10 @@ static void trace_cmd(struct vits *v, uint32_t off, const struct its_cmd *c,
  *
  * A command whose physical commands could not all be queued (the physical queue is
  * full) has run in the engine, but CREADR stays on it ("in flight") until they are:
- * the guest cannot see it complete before the hardware has it.  A SYNC, INV or INVALL
- * also stays in flight until the physical ITS reports (vits_host_ops.phys_done) that
- * the commands before it have run.  The next call sends the waiting physical commands first, then
+ * the guest cannot see it complete before the hardware has it.  A command that sent
+ * physical commands, and a SYNC, INV or INVALL, also stays in flight until the
+ * physical ITS reports (vits_host_ops.phys_done) that they and the commands before
+ * them have run.  The next call sends the waiting physical commands first, then
  * moves CREADR on.
  */
 int vits_cmdq_process(struct vits *v)
@@ -78,6 +79,7 @@ int vits_cmdq_process(struct vits *v)
 		v->cur_offset = v->creadr;
 		v->cur_opcode = 0;
 		v->cur_cause = VITS_CAUSE_GUEST_CMD;
+		uint64_t seq0 = v->last_seq;
 		if (vits_read_guest(v, base + v->creadr, raw, sizeof(raw)) < 0) {
 			why = VITS_R_MEM_FAULT;
 		} else {
@@ -104,20 +106,25 @@ int vits_cmdq_process(struct vits *v)
 			moved = true;
 			break;
 		}
-		/* A guest SYNC completes only when this domain's physical commands have:
-		 * an INV before it has taken effect, a CLEAR cannot eat a later MSI.  So do
-		 * INV and INVALL: a pending LPI they enable is delivered by the physical
-		 * ITS, which must happen before a later command (a MAPD, a DISCARD) takes
-		 * the event away, as it would on a real ITS. */
-		bool sync = v->host != NULL && why == VITS_R_NONE &&
-			    (v->cur_opcode == ITS_OP_SYNC || v->cur_opcode == ITS_OP_INV ||
-			     v->cur_opcode == ITS_OP_INVALL);
+		/* A guest command completes only when the physical commands it sent have
+		 * run: a device of the domain fires into the physical ITS, so an MSI the
+		 * guest sends after CREADR passed its MAPTI (or DISCARD, MOVI) must meet
+		 * the new mapping there.  A guest SYNC completes only when this domain's
+		 * physical commands have: an INV before it has taken effect, a CLEAR
+		 * cannot eat a later MSI.  So do INV and INVALL: a pending LPI they enable
+		 * is delivered by the physical ITS, which must happen before a later
+		 * command (a MAPD, a DISCARD) takes the event away, as it would on a real
+		 * ITS. */
 		if (v->host != NULL && !vits_ob_flush(v)) {
+			/* It sent physical commands (they are waiting in the outbox). */
 			v->inflight = 1;
-			v->inflight_sync = sync;
+			v->inflight_sync = 1;
 			break;
 		}
-		if (sync && !vits_host_done(v->host, v->last_seq)) {
+		bool wait = v->host != NULL && why == VITS_R_NONE &&
+			    (v->last_seq != seq0 || v->cur_opcode == ITS_OP_SYNC ||
+			     v->cur_opcode == ITS_OP_INV || v->cur_opcode == ITS_OP_INVALL);
+		if (wait && !vits_host_done(v->host, v->last_seq)) {
 			v->inflight = 1;
 			v->inflight_sync = 1;
 			break;

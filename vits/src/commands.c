@@ -257,6 +257,9 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	}
 	if (v->host != NULL)
 		vits_policy_mapped(v, d, (uint32_t)ev);
+	/* Pending state and configuration are per INTID: an LPI already pending
+	 * through another event mapping it is delivered if the byte read enables it. */
+	vits_lpi_try_deliver(v, (uint32_t)intid);
 	return VITS_R_NONE;
 }
 
