@@ -242,14 +242,40 @@ static bool mh_has_devid(unsigned op)
 
 /* ---- the command in flight ---------------------------------------------------------------- */
 
-static void race_push(struct mh_race *r, uint32_t eventid, uint32_t intid, uint8_t kind)
+static struct mh_race_ent *race_push(struct mh_race *r, uint32_t eventid, uint32_t intid,
+				     uint8_t kind)
 {
 	if (r->n == MH_RACE_MAX)
-		return;
-	r->ent[r->n].eventid = eventid;
-	r->ent[r->n].intid = intid;
-	r->ent[r->n].kind = kind;
-	r->n++;
+		return NULL;
+	struct mh_race_ent *x = &r->ent[r->n++];
+	x->eventid = eventid;
+	x->intid = intid;
+	x->kind = kind;
+	return x;
+}
+
+/* An INV (or INVALL) re-reads intid's configuration: remember the world before it. */
+static void race_push_inv(struct mh_domain *d, uint32_t eventid, uint32_t intid)
+{
+	const struct mh_env *e = mh_env_of(d, intid);
+	struct mh_race_ent *x = e ? race_push(&d->race, eventid, intid, MH_RACE_INV) : NULL;
+	if (x) {
+		x->env0 = *e;
+		x->en0 = mh_lpi_enabled(d, intid);
+	}
+}
+
+struct race_coll {
+	struct mh_domain *d;
+	uint32_t icid;
+};
+
+static int race_coll_fn(void *arg, const struct ref_event *e)
+{
+	struct race_coll *k = arg;
+	if (e->icid == k->icid)
+		race_push_inv(k->d, e->eventid, e->intid);
+	return 0;
 }
 
 static int race_dev_fn(void *arg, const struct ref_event *e)
@@ -261,9 +287,9 @@ static int race_dev_fn(void *arg, const struct ref_event *e)
 }
 
 /* Before the model runs c: what an MSI racing it could still meet of the old state.
- * MOVI changes only the target vCPU (the envelope counts per INTID), INV and INVALL
- * are the configuration window's business, and collection commands only matter
- * under F_COLL-like workloads, which the envelope does not model. */
+ * MOVI changes only the target vCPU (the envelope counts per INTID), and collection
+ * commands only matter under F_COLL-like workloads, which the envelope does not
+ * model. */
 static void race_capture(struct mh_domain *d, const struct its_cmd *c, uint32_t offset)
 {
 	struct mh_race *r = &d->race;
@@ -274,6 +300,11 @@ static void race_capture(struct mh_domain *d, const struct its_cmd *c, uint32_t 
 	r->active = false;      /* the engine only runs a command once the last completed */
 	r->n = 0;
 	r->offset = offset;
+	if (op == ITS_OP_INVALL) {
+		struct race_coll k = { d, (uint32_t)its_cmd_get_icid(c) };
+		ref_foreach_event(d->ref, race_coll_fn, &k);
+		return;
+	}
 	if (!mh_has_devid(op) || dev > UINT32_MAX)
 		return;
 	r->devid = (uint32_t)dev;
@@ -293,6 +324,10 @@ static void race_capture(struct mh_domain *d, const struct its_cmd *c, uint32_t 
 			race_push(r, (uint32_t)ev, re.intid,
 				  op == ITS_OP_CLEAR ? MH_RACE_CLEAR : MH_RACE_UNMAP);
 		break;
+	case ITS_OP_INV:
+		if (ev <= UINT32_MAX && ref_query_event(d->ref, r->devid, (uint32_t)ev, &re) == 0)
+			race_push_inv(d, (uint32_t)ev, re.intid);
+		break;
 	default:
 		break;
 	}
@@ -306,7 +341,17 @@ static const struct mh_race_ent *race_find(const struct mh_domain *d, uint32_t d
 	if (!r->active || r->devid != devid)
 		return NULL;
 	for (unsigned i = 0; i < r->n; i++)
-		if (r->ent[i].eventid == eventid)
+		if (r->ent[i].eventid == eventid && r->ent[i].kind != MH_RACE_INV)
+			return &r->ent[i];
+	return NULL;
+}
+
+/* The entry of an INV or INVALL in flight that re-reads intid, or NULL. */
+static struct mh_race_ent *race_inv_of(struct mh_domain *d, uint32_t intid)
+{
+	struct mh_race *r = &d->race;
+	for (unsigned i = 0; r->active && i < r->n; i++)
+		if (r->ent[i].kind == MH_RACE_INV && r->ent[i].intid == intid)
 			return &r->ent[i];
 	return NULL;
 }
@@ -317,7 +362,8 @@ static bool race_clears_intid(const struct mh_domain *d, uint32_t intid)
 {
 	const struct mh_race *r = &d->race;
 	for (unsigned i = 0; r->active && i < r->n; i++)
-		if (r->ent[i].kind != MH_RACE_MAP && r->ent[i].intid == intid)
+		if ((r->ent[i].kind == MH_RACE_UNMAP || r->ent[i].kind == MH_RACE_CLEAR) &&
+		    r->ent[i].intid == intid)
 			return true;
 	return false;
 }
@@ -733,6 +779,7 @@ enum vits_reason mh_fire(struct mh_domain *d, uint32_t vdevid, uint32_t eventid)
 {
 	int64_t pdev = mh_pdevid(d, vdevid);
 	const struct mh_race_ent *race = race_find(d, vdevid, eventid);
+	struct mh_race_ent *inv;
 	struct mh_env before;
 	struct mh_env *re_env = NULL;
 	uint32_t re_intid = 0;
@@ -767,6 +814,19 @@ enum vits_reason mh_fire(struct mh_domain *d, uint32_t vdevid, uint32_t eventid)
 	} else if (re_env && race_clears_intid(d, re_intid)) {
 		/* The command in flight unmaps or clears an alias of the LPI. */
 		mh_fire_before(d, re_env, &before, re_intid);
+		d->raced[re_intid - LPI_INTID_BASE] = 1;
+	} else if (re_env && (inv = race_inv_of(d, re_intid)) != NULL) {
+		/* An INV in flight: the MSI may come before it (in the world where it has
+		 * not run, e.g. merging with the pending interrupt it delivers). */
+		bool may, must;
+		struct mh_env alt;
+		mh_env_gate(d, &inv->env0, inv->en0, &may, &must);
+		env_set_pending(&inv->env0, 1);
+		env_deliver(&inv->env0, may, must);
+		alt = inv->env0;
+		bool en = mh_lpi_enabled(d, re_intid);
+		env_deliver(&alt, en, en);              /* then the INV runs */
+		env_union(re_env, &alt);
 		d->raced[re_intid - LPI_INTID_BASE] = 1;
 	}
 	if (pdev >= 0)

@@ -68,12 +68,19 @@ struct mh_env {
 /* The guest command the engine has run but not completed (CREADR still on it): its
  * physical commands may not have run yet, so an MSI of a device it changes may meet
  * the old or the new state (mh_fire allows both). */
-#define MH_RACE_MAX 256u  /* events of one device the oracle follows; more are not */
+#define MH_RACE_MAX 256u  /* events the oracle follows per command; more are not */
 struct mh_race_ent {
 	uint32_t eventid, intid;
-	uint8_t kind;             /* MH_RACE_MAP, _UNMAP (intid is the old LPI), _CLEAR */
+	uint8_t kind;             /* enum below */
+	bool en0;                 /* INV: the LPI enabled as read before the command */
+	struct mh_env env0;       /* INV: the envelope in the world where it has not run */
 };
-enum { MH_RACE_MAP = 1, MH_RACE_UNMAP, MH_RACE_CLEAR };
+enum {
+	MH_RACE_MAP = 1,          /* maps (devid, eventid) to intid */
+	MH_RACE_UNMAP,            /* unmaps (devid, eventid) from intid (clears its pending) */
+	MH_RACE_CLEAR,            /* clears intid's pending state through (devid, eventid) */
+	MH_RACE_INV,              /* re-reads intid's configuration (INV, INVALL) */
+};
 struct mh_race {
 	bool active;
 	uint32_t offset;          /* queue offset of the command */

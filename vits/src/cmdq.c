@@ -115,16 +115,12 @@ int vits_cmdq_process(struct vits *v)
 		 * is delivered by the physical ITS, which must happen before a later
 		 * command (a MAPD, a DISCARD) takes the event away, as it would on a real
 		 * ITS. */
-		if (v->host != NULL && !vits_ob_flush(v)) {
-			/* It sent physical commands (they are waiting in the outbox). */
-			v->inflight = 1;
-			v->inflight_sync = 1;
-			break;
-		}
+		bool queued = v->host == NULL || vits_ob_flush(v);
 		bool wait = v->host != NULL && why == VITS_R_NONE &&
 			    (v->last_seq != seq0 || v->cur_opcode == ITS_OP_SYNC ||
 			     v->cur_opcode == ITS_OP_INV || v->cur_opcode == ITS_OP_INVALL);
-		if (wait && !vits_host_done(v->host, v->last_seq)) {
+		/* Not queued: it sent physical commands (waiting in the outbox). */
+		if (!queued || (wait && !vits_host_done(v->host, v->last_seq))) {
 			v->inflight = 1;
 			v->inflight_sync = 1;
 			break;

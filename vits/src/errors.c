@@ -43,6 +43,7 @@ static const char *const reason_names[VITS_R_COUNT] = {
 	[VITS_R_UNKNOWN_OPCODE] = "UNKNOWN_OPCODE",
 	[VITS_R_ITS_DISABLED] = "ITS_DISABLED",
 	[VITS_R_NOT_ASSIGNED] = "NOT_ASSIGNED",
+	[VITS_R_CLEARED] = "CLEARED",
 };
 
 const char *vits_reason_name(enum vits_reason r)

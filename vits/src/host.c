@@ -152,6 +152,8 @@ static bool retire_push(struct vits_host *h, const struct vits_retire *r)
 void vits_host_accepted(struct vits_host *h, struct vits *v, const struct vits_pcmd *p)
 {
 	v->last_seq = ++h->seq;
+	if (p->clears != 0)
+		h->plpi[p->clears - LPI_INTID_BASE].clear_seq = h->seq;
 	if (p->release != VITS_REL_NONE) {
 		struct vits_retire r = { h->seq, p->release, p->rel_id, p->rel_pa, p->rel_bytes };
 		/* IMPDEF choice: with no memory to wait, release at once (as without
@@ -183,6 +185,7 @@ uint32_t vits_host_plpi_alloc(struct vits_host *h, struct vits *v, uint32_t vdev
 		h->plpi[idx].eventid = ev;
 		h->plpi[idx].intid = intid;
 		h->plpi[idx].pcpu = 0;
+		h->plpi[idx].clear_seq = 0;
 		h->plpi_hint = w;
 		h->st.plpis_in_use++;
 		return LPI_INTID_BASE + idx;
@@ -333,7 +336,13 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 			v->st.host_lpis_spurious++;
 			h->st.host_lpis_spurious++;
 		}
-		why = vits_translate(v, m->vdevid, m->eventid);
+		/* A physical CLEAR of this pLPI sent but not yet run: the interrupt was
+		 * pending before it (the guest's CLEAR, or its DISCARD of an alias), and
+		 * the guest command that removes it has not completed yet. */
+		if (m->clear_seq != 0 && !vits_host_done(h, m->clear_seq))
+			why = VITS_R_CLEARED;
+		else
+			why = vits_translate(v, m->vdevid, m->eventid);
 	}
 	if (why != VITS_R_NONE) {
 		v->st.host_lpis_dropped++;

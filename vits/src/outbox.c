@@ -112,13 +112,22 @@ void vits_ob_release_last(struct vits *v, enum vits_release kind, uint32_t id, u
 	p->rel_bytes = bytes;
 }
 
+/* The command queued last is a CLEAR of physical LPI plpi: until it has run, an
+ * interrupt of plpi is pending state it removes (vits_host_plpi). */
+void vits_ob_clears_last(struct vits *v, uint32_t plpi)
+{
+	struct vits_pcmd *p = &v->ob[(v->ob_head + v->ob_count - 1) % v->ob_cap];
+	p->clears = plpi;
+	v->host->plpi[plpi - LPI_INTID_BASE].clear_seq = UINT64_MAX;
+}
+
 /* Queue one physical command caused by what the engine is doing now. */
 void vits_phys_emit(struct vits *v, const struct its_cmd *c)
 {
 	if (v->ob_count == v->ob_cap && ob_grow(v, v->ob_cap + 1) < 0) {
 		/* Reservations make this unreachable; if an embedder's allocator fails
 		 * anyway, send synchronously rather than lose the command. */
-		struct vits_pcmd p = { *c, v->cur_offset, v->cur_opcode, v->cur_cause, 0, 0, 0, 0 };
+		struct vits_pcmd p = { *c, v->cur_offset, v->cur_opcode, v->cur_cause, 0, 0, 0, 0, 0 };
 		(void)v->host->ops.phys_cmd(v->host->ctx, c);
 		account(v, &p);
 		vits_host_accepted(v->host, v, &p);
@@ -127,6 +136,7 @@ void vits_phys_emit(struct vits *v, const struct its_cmd *c)
 	struct vits_pcmd *p = &v->ob[(v->ob_head + v->ob_count) % v->ob_cap];
 	p->cmd = *c;
 	p->release = VITS_REL_NONE;
+	p->clears = 0;
 	p->cause = v->cur_cause;
 	p->cause_offset = v->cur_offset;
 	p->cause_opcode = v->cur_opcode;

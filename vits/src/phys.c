@@ -150,14 +150,21 @@ void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 		vits_policy_clear_aliases(v, ite->intid, d, ev);
 }
 
+/* A physical CLEAR of event ev of assigned device d, which has a physical LPI. */
+void vits_phys_clear_ite(struct vits *v, const struct vits_dev *d, uint32_t ev)
+{
+	const struct vits_ite *ite = &d->ites[ev];
+	struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, ev);
+	vits_phys_emit(v, &c);
+	vits_ob_clears_last(v, ite->plpi);
+	vits_phys_mark_sync(v, ite->pcpu);
+}
+
 void vits_phys_clear(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
 	const struct vits_ite *ite = &d->ites[ev];
-	if (ite->plpi) {
-		struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, ev);
-		vits_phys_emit(v, &c);
-		vits_phys_mark_sync(v, ite->pcpu);
-	}
+	if (ite->plpi)
+		vits_phys_clear_ite(v, d, ev);
 	if (vits_lpi_aliased(v, ite->intid))
 		vits_policy_clear_aliases(v, ite->intid, d, ev);
 }

@@ -159,9 +159,7 @@ void vits_policy_clear_aliases(struct vits *v, uint32_t intid, const struct vits
 	for_each_plpi_event(v, d, e, ite) {
 		if (ite->intid != intid || (d == skip_d && e == skip_ev))
 			continue;
-		struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, e);
-		vits_phys_emit(v, &c);
-		vits_phys_mark_sync(v, ite->pcpu);
+		vits_phys_clear_ite(v, d, e);
 	}
 }
 
@@ -190,9 +188,7 @@ void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev)
 		uint32_t i = ite->intid - LPI_INTID_BASE;
 		if (d == dev || !(v->lpi_mark[i / 64] >> (i % 64) & 1))
 			continue;
-		struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, e);
-		vits_phys_emit(v, &c);
-		vits_phys_mark_sync(v, ite->pcpu);
+		vits_phys_clear_ite(v, d, e);
 	}
 	vits_memset(v->lpi_mark, 0, sizeof(*v->lpi_mark) * ((v->nr_lpis + 63) / 64));
 }

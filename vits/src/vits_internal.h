@@ -74,6 +74,7 @@ struct vits_pcmd {
 	uint8_t release;        /* enum vits_release, once this command is accepted */
 	uint32_t rel_id;        /* pLPI or pDeviceID */
 	uint64_t rel_pa, rel_bytes;
+	uint32_t clears;        /* pLPI whose pending state this CLEAR clears, 0: none */
 };
 
 struct vits_retire {
@@ -143,8 +144,9 @@ struct vits {
 	struct vits_pcmd *ob;
 	uint32_t ob_cap, ob_head, ob_count;
 	uint8_t inflight;       /* the command at CREADR ran; its physical commands wait
-				 * for queue room, or (a SYNC) for the physical ITS */
-	uint8_t inflight_sync;  /* ... and it is a SYNC: it also waits for phys_done */
+				 * for queue room, or for the physical ITS to run them */
+	uint8_t inflight_sync;  /* ... it also waits for phys_done (it sent physical
+				 * commands, or is a SYNC, INV or INVALL) */
 	uint64_t last_seq;      /* host sequence number of our last accepted command */
 	uint8_t tearing_down;   /* vits_destroy() returned VITS_E_AGAIN */
 
@@ -167,6 +169,8 @@ struct vits_host_plpi {
 	uint32_t vdevid, eventid;
 	uint32_t intid;         /* the vLPI the event mapped when this pLPI was given */
 	uint32_t pcpu;          /* physical collection it is mapped to */
+	uint64_t clear_seq;     /* host sequence number of its last physical CLEAR
+				 * (UINT64_MAX while that waits in an outbox), 0: none */
 };
 
 struct vits_host {
@@ -243,6 +247,8 @@ VITS_INTERNAL void vits_phys_emit(struct vits *v, const struct its_cmd *c);
 VITS_INTERNAL bool vits_ob_flush(struct vits *v);
 VITS_INTERNAL int vits_ob_reserve(struct vits *v, uint64_t n);
 VITS_INTERNAL void vits_ob_free(struct vits *v);
+VITS_INTERNAL void vits_ob_clears_last(struct vits *v, uint32_t plpi);
+VITS_INTERNAL void vits_phys_clear_ite(struct vits *v, const struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_ob_release_last(struct vits *v, enum vits_release kind, uint32_t id,
 					uint64_t pa, uint64_t bytes);
 

@@ -75,6 +75,8 @@ enum vits_reason {
 	VITS_R_UNKNOWN_OPCODE,    /* an opcode the architecture does not define */
 	VITS_R_ITS_DISABLED,      /* MSI while GITS_CTLR.Enabled = 0 */
 	VITS_R_NOT_ASSIGNED,      /* physical LPI or device not assigned to this domain */
+	VITS_R_CLEARED,           /* physical LPI of an event whose guest CLEAR is still in
+				   * flight: pending from before the CLEAR, which removes it */
 	VITS_R_COUNT
 };
 
