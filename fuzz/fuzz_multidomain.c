@@ -365,6 +365,43 @@ static struct its_cmd md_build(const struct mh_domain *d, const uint8_t *p)
 	}
 }
 
+struct md_coll_use {
+	const struct mh_domain *d;
+	uint64_t icid;
+	bool assigned;
+};
+
+static int md_coll_use_fn(void *arg, const struct ref_event *e)
+{
+	struct md_coll_use *u = arg;
+	if (e->icid == u->icid && mh_pdevid(u->d, e->devid) >= 0)
+		u->assigned = true;
+	return 0;
+}
+
+/* Keep the guest away from the limits of passthrough (docs/policies.md), which the
+ * oracle would report:
+ * - INT of an assigned device's event: the engine makes the LPI pending virtually
+ *   while the physical ITS may hold it pending from an MSI, and delivers both
+ *   (int_double).  The target sends an INV instead.
+ * - MAPC V=0 of a collection that assigned events target: an interrupt the physical
+ *   ITS holds pending for them is dropped when it reaches the host, where the
+ *   architecture keeps it pending on its redistributor (unmapped_collection_lost).
+ *   The target sends a SYNC instead. */
+static void md_no_limits(const struct mh_domain *d, struct its_cmd *c)
+{
+	unsigned op = (unsigned)its_cmd_get_opcode(c);
+	uint64_t dev = its_cmd_get_devid(c);
+	if (op == ITS_OP_INT && dev <= UINT32_MAX && mh_pdevid(d, (uint32_t)dev) >= 0)
+		*c = its_mk_devev(ITS_OP_INV, (uint32_t)dev, (uint32_t)its_cmd_get_eventid(c));
+	if (op == ITS_OP_MAPC && !its_cmd_get_valid(c)) {
+		struct md_coll_use u = { d, its_cmd_get_icid(c), false };
+		ref_foreach_event(d->ref, md_coll_use_fn, &u);
+		if (u.assigned)
+			*c = its_mk_sync(0);
+	}
+}
+
 /* A device of domain d may fire when what the physical ITS holds for it is what the
  * guest's completed commands say: the reference model takes an MSI at once, so an MSI
  * that overtakes a MAPTI still queued on the physical side (which a real ITS drops;
@@ -451,6 +488,29 @@ static void md_retry_unassign(struct md *m)
 			md_unassign(m, m->unassign[i].d, m->unassign[i].vdev, true);
 }
 
+/* Debugging aid: FUZZ_TRACE_LPI=<domain>:<intid> prints that LPI's oracle envelope,
+ * the model's view and the engine's after every operation. */
+static void md_trace_lpi(const struct md *m)
+{
+	const char *s = getenv("FUZZ_TRACE_LPI");
+	unsigned di, intid;
+	if (!s || sscanf(s, "%u:%u", &di, &intid) != 2 || di >= m->mh->ndom)
+		return;
+	const struct mh_domain *d = m->mh->dom[di];
+	if (intid < LPI_INTID_BASE || intid - LPI_INTID_BASE >= d->nr_lpis)
+		return;
+	const struct mh_env *e = &d->env[intid - LPI_INTID_BASE];
+	struct ref_lpi rl = { 0 };
+	struct vits_lpi_info li = { 0 };
+	ref_query_lpi(d->ref, intid, &rl);
+	if (d->alive)
+		vits_query_lpi(d->h->vits, intid, &li);
+	fprintf(stderr, "   [d%u lpi %u: poss %u lo %u/%u hi %u/%u window %u; model cfg %#x "
+		"pending %u mapped %u; engine cfg %#x pending %u; race %s]\n", di, intid,
+		e->poss, e->lo[0], e->lo[1], e->hi[0], e->hi[1], e->window, rl.cfg, rl.pending,
+		rl.mapped, li.cfg, li.pending, d->race.active ? "active" : "-");
+}
+
 static void md_op(struct md *m, unsigned k, const uint8_t *p)
 {
 	struct mh_domain *d;
@@ -460,6 +520,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		if (!(d = md_dom(m, p[6], true)))
 			return;
 		c = md_build(d, p);
+		md_no_limits(d, &c);
 		if (p[5] & 2)
 			mh_submit(d, &c, 1);
 		else if (harness_queue_cmd(d->h, &c))
@@ -469,6 +530,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		if (!(d = md_dom(m, p[31], true)))
 			return;
 		its_cmd_from_bytes(&c, p);
+		md_no_limits(d, &c);
 		mh_submit(d, &c, 1);
 		break;
 	case FZ_OP_BURST: {
@@ -480,6 +542,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		for (unsigned i = 0; i < n; i++) {
 			t[2] = (uint8_t)(p[2] + i);
 			cs[i] = md_build(d, t);
+			md_no_limits(d, &cs[i]);
 		}
 		mh_submit(d, cs, n);
 		break;
@@ -649,6 +712,7 @@ static int md_run(const uint8_t *data, size_t size)
 			fprintf(stderr, "op #%zu %s\n", i, md_op_names[k]);
 		md_op(&m, k, payload);
 		md_findings(&m);
+		md_trace_lpi(&m);
 	}
 	m.op_kind = FZ_OP_L1;
 	md_check(&m);

@@ -313,11 +313,16 @@ static void race_capture(struct mh_domain *d, const struct its_cmd *c, uint32_t 
 		ref_foreach_event(d->ref, race_dev_fn, r);
 		break;
 	case ITS_OP_MAPTI:
-		race_push(r, (uint32_t)ev, (uint32_t)its_cmd_get_pintid(c), MH_RACE_MAP);
+	case ITS_OP_MAPI: {
+		/* It maps the event, and reads the LPI's byte as an INV does (another
+		 * event may hold the LPI pending; its physical INV may be in flight). */
+		uint64_t intid = op == ITS_OP_MAPTI ? its_cmd_get_pintid(c) : ev;
+		if (intid <= UINT32_MAX) {
+			race_push(r, (uint32_t)ev, (uint32_t)intid, MH_RACE_MAP);
+			race_push_inv(d, (uint32_t)ev, (uint32_t)intid);
+		}
 		break;
-	case ITS_OP_MAPI:
-		race_push(r, (uint32_t)ev, (uint32_t)ev, MH_RACE_MAP);
-		break;
+	}
 	case ITS_OP_DISCARD:
 	case ITS_OP_CLEAR:
 		if (ev <= UINT32_MAX && ref_query_event(d->ref, r->devid, (uint32_t)ev, &re) == 0)
@@ -753,6 +758,16 @@ int mh_prop_write(struct mh_domain *d, uint32_t intid, uint8_t byte)
 		bool may, must;
 		mh_env_gate(d, e, mh_lpi_enabled(d, intid), &may, &must);
 		env_deliver(e, may, false);
+		/* An INV or INVALL in flight may read this byte rather than the one the
+		 * model read when the engine ran it (a trapped write reaches the host
+		 * table before the physical INV runs). */
+		struct mh_race_ent *inv = race_inv_of(d, intid);
+		if (inv) {
+			struct mh_env alt = inv->env0;
+			env_deliver(&alt, byte & 1, byte & 1);
+			env_union(e, &alt);
+			d->raced[intid - LPI_INTID_BASE] = 1;
+		}
 	}
 	if (!d->alive)
 		return 0;

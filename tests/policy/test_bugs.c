@@ -361,6 +361,124 @@ static void bug_shared_lpi_discard(struct tstate *t, uint8_t p)
 	mh_destroy(mh);
 }
 
+/* ---- lag_mapti_msi ------------------------------------------------------------------------------
+ * The guest maps an event of an assigned device (MAPTI, no SYNC) and, once CREADR
+ * has passed the MAPTI, the device fires.  The guest saw the MAPTI complete, so the
+ * MSI must be translated: 1 delivery (the LPI is enabled).  The engine let CREADR
+ * pass when the physical MAPTI was queued, not run, and the lagging physical ITS
+ * dropped the MSI (event not mapped yet).  Found by policy_random flags 36. */
+static void bug_lag_mapti_msi(struct tstate *t, uint8_t p)
+{
+	struct multihost *mh = world(p, 1, 0);
+	struct mh_domain *d = pt_dom(mh, 0);
+	setup(mh, d, 1, 0x100, 0, 0, 0, LPI_ON);
+	mh_prop_write(d, L(0), LPI_ON);
+	struct its_cmd c = its_mk_mapti(1, 0, L(0), 0);
+	submit_lagging(d, &c, 1);
+	struct vits_queue_info q;
+	for (unsigned k = 0; k < 8; k++) {
+		vits_query_queue(d->h->vits, &q);
+		if (q.creadr == q.cwriter)
+			break;                  /* the guest sees the MAPTI complete */
+		pits_process(mh->pits, 1);
+		vits_host_poll(mh->host);
+		vits_resume(d->h->vits);
+	}
+	T_TRUE(t, "lag_mapti_msi: CREADR passed the MAPTI", q.creadr == q.cwriter);
+	mh_fire(d, 1, 0);
+	mh_quiesce(mh);
+	T_EQ(t, "lag_mapti_msi: MSI after the MAPTI completed: deliveries", 1,
+	     injections(d, L(0)));
+	oracle(t, mh, "lag_mapti_msi: oracle");
+	mh_destroy(mh);
+}
+
+/* ---- mapti_alias_pending -------------------------------------------------------------------------
+ * A virtual device's event maps a disabled LPI and fires (pending).  The guest writes
+ * an enabling byte without INV, then maps a second event to the same LPI: MAPTI reads
+ * the byte, and the LPI, pending, is now enabled: 1 delivery (the reference model
+ * delivers it; configuration and pending state are per INTID).  The engine read the
+ * byte but delivered nothing until a later INV.  Found by policy_random flags 1. */
+static void bug_mapti_alias_pending(struct tstate *t, uint8_t p)
+{
+	struct multihost *mh = world(p, 1, 0);
+	struct mh_domain *d = pt_dom(mh, 0);
+	setup(mh, d, 1, 0x100, 0, 0, 0, LPI_OFF);
+	mh_prop_write(d, L(0), LPI_OFF);
+	struct its_cmd c[] = { pt_mapd(2, 1), its_mk_mapti(2, 0, L(0), 0), its_mk_sync(0) };
+	pt_cmds(d, c, 3);
+	mh_quiesce(mh);
+	mh_fire(d, 2, 0);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_ON);
+	struct its_cmd m[] = { its_mk_mapti(2, 1, L(0), 0), its_mk_sync(0) };
+	pt_cmds(d, m, 2);
+	mh_quiesce(mh);
+	T_EQ(t, "mapti_alias_pending: MAPTI of an alias reads the enable: deliveries", 1,
+	     injections(d, L(0)));
+	oracle(t, mh, "mapti_alias_pending: oracle");
+	mh_destroy(mh);
+}
+
+/* ---- clear_late_plpi ---------------------------------------------------------------------------
+ * An assigned device's LPI is disabled and pending on the physical ITS.  Under eager
+ * the guest writes an enabling byte (trapped: host byte enabled, physical INV
+ * queued) but does not INV yet, then CLEARs the event; the physical ITS lags.  The
+ * physical INV runs first and the host receives the interrupt, which was pending
+ * before the CLEAR; the engine, having already run the CLEAR, made it pending again.
+ * Expected after the guest's INV + SYNC: 0 deliveries (the CLEAR removed it).
+ * Found by policy_random flags 32; other policies do not reach this order. */
+static void bug_clear_late_plpi(struct tstate *t, uint8_t p)
+{
+	struct multihost *mh = world(p, 1, 0);
+	struct mh_domain *d = pt_dom(mh, 0);
+	setup(mh, d, 1, 0x100, 1, 0, 0, LPI_OFF);
+	mh_fire(d, 1, 0);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_ON);         /* eager: host byte + physical INV */
+	struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, 1, 0);
+	submit_lagging(d, &c, 1);
+	mh_quiesce(mh);
+	struct its_cmd e[] = { its_mk_devev(ITS_OP_INV, 1, 0), its_mk_sync(0) };
+	pt_cmds(d, e, 2);
+	mh_quiesce(mh);
+	T_EQ(t, "clear_late_plpi: pending before a CLEAR, then enable: deliveries", 0,
+	     injections(d, L(0)));
+	oracle(t, mh, "clear_late_plpi: oracle");
+	mh_destroy(mh);
+}
+
+/* ---- aliased_pending_not_merged ---------------------------------------------------------------
+ * Two events map one LPI: event 0 of an assigned device and event 0 of a virtual
+ * one.  The LPI is disabled; both devices fire.  Pending state belongs to the LPI, so
+ * the two MSIs make it pending once; enabling it (write + INV + SYNC) delivers it
+ * once (the reference model).  The engine holds the virtual event's pending state
+ * itself and the assigned event's in the physical LPI, and cannot merge the two (the
+ * ITS offers no way to read a physical LPI's pending state): it delivers twice under
+ * forward, eager, lazy and lazy-global (virtual keeps host LPIs enabled, so the
+ * physical interrupt reaches the engine at once and merges there).  A limit of passing a device through: an extra delivery per pending
+ * source, never a lost one; policy_random flags 65 (docs/policies.md). */
+static void bug_aliased_pending_not_merged(struct tstate *t, uint8_t p)
+{
+	struct multihost *mh = world(p, 1, 0);
+	struct mh_domain *d = pt_dom(mh, 0);
+	setup(mh, d, 1, 0x100, 1, 0, 0, LPI_OFF);
+	struct its_cmd c[] = { pt_mapd(2, 1), its_mk_mapti(2, 0, L(0), 0), its_mk_sync(0) };
+	pt_cmds(d, c, 3);
+	mh_quiesce(mh);
+	mh_fire(d, 1, 0);
+	mh_fire(d, 2, 0);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_ON);
+	struct its_cmd e[] = { its_mk_devev(ITS_OP_INV, 2, 0), its_mk_sync(0) };
+	pt_cmds(d, e, 2);
+	mh_quiesce(mh);
+	T_EQ(t, "aliased_pending_not_merged: two MSIs, one pending LPI, enable: deliveries", 1,
+	     injections(d, L(0)));
+	oracle(t, mh, "aliased_pending_not_merged: oracle");
+	mh_destroy(mh);
+}
+
 /* ---- sync_after_unmap --------------------------------------------------------------------------
  * The guest unmaps its last assigned device (MAPD V=0: physical DISCARD + MAPD V=0)
  * and sends SYNC.  semantics.md: a guest SYNC sends "SYNC on each pCPU sent commands
@@ -435,7 +553,11 @@ static const struct bug bugs[] = {
 	{ "disabled_its_msi", bug_disabled_its_msi },
 	{ "shared_lpi", bug_shared_lpi },
 	{ "shared_lpi_discard", bug_shared_lpi_discard },
+	{ "aliased_pending_not_merged", bug_aliased_pending_not_merged },
 	{ "sync_after_unmap", bug_sync_after_unmap },
+	{ "lag_mapti_msi", bug_lag_mapti_msi },
+	{ "mapti_alias_pending", bug_mapti_alias_pending },
+	{ "clear_late_plpi", bug_clear_late_plpi },
 	{ "itt_early_free", bug_itt_early_free },
 };
 

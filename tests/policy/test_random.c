@@ -12,7 +12,8 @@
  * speed (commands executed per pump step).
  *
  * Usage: policy_random [seed [sequences [first [flags [policy]]]]]
- *   flags: 1 shared LPIs (two events mapping one INTID), 2 GITS_CTLR.Enabled toggles,
+ *   flags: 1 shared LPIs (two events mapping one INTID; with 64 also when one of them
+ *            is an assigned device's), 2 GITS_CTLR.Enabled toggles,
  *          4 MSIs while physical commands are still queued (not at quiescence),
  *          8 collections unmapped under assigned events: MAPC V=0, and MSIs of
  *            assigned devices whose event's collection is unmapped,
@@ -23,8 +24,12 @@
  *             it, every guest command is kicked alone and followed by quiescence
  *             (the physical ITS keeps up; its queue still fills inside one command,
  *             e.g. a MAPD V=0 of 8 events into a 3-slot queue).
- *   The default run (flags 0) covers what the engine is expected to get right; the
- *   other flags reproduce the engine bugs listed in docs/policies.md.
+ *          64 (with 1) aliases across pending sources: an INTID mapped by an assigned
+ *             device's event and another event keeps pending state in two places
+ *             (a physical LPI and the engine's), which the engine cannot merge: a
+ *             passthrough limit (docs/policies.md, aliased_pending_not_merged).
+ *   Flags 1, 4 and 32 (and their combinations) found engine bugs, now fixed, and
+ *   pass; 2, 8, 16 and 64 trigger the limits of passthrough in docs/policies.md.
  * On a failure it prints the seed, the sequence, the policy and the operations that
  * led there; rerun with that seed, 1 sequence, that first sequence.
  */
@@ -42,6 +47,7 @@
 #define F_COLL   8u
 #define F_INT    16u
 #define F_LAG    32u
+#define F_SHARED_PHYS 64u
 
 #define NDOM   2
 #define NLPI   24
@@ -114,13 +120,46 @@ static void some_event(struct pt_rng *r, const struct mh_domain *d, uint32_t *de
 	}
 }
 
+struct assigned_map {
+	const struct mh_domain *d;
+	uint32_t intid;
+	bool found;
+};
+
+static int assigned_map_fn(void *arg, const struct ref_event *e)
+{
+	struct assigned_map *a = arg;
+	if (e->intid == a->intid && mh_pdevid(a->d, e->devid) >= 0)
+		a->found = true;
+	return 0;
+}
+
+/* Would mapping intid to an event of dev give it pending state in two places: an
+ * assigned device's physical LPI and another event's (F_SHARED_PHYS)? */
+static bool alias_crosses(const struct mh_domain *d, uint32_t intid, uint32_t dev,
+			  uint32_t taken)
+{
+	struct ref_lpi l;
+	if ((taken >> (intid - PT_LPI(0))) & 1)
+		return true;            /* mapped earlier in this batch: unknown device */
+	if (ref_query_lpi(d->ref, intid, &l) != 0 || l.mapped == 0)
+		return false;
+	if (mh_pdevid(d, dev) >= 0)
+		return true;
+	struct assigned_map a = { d, intid, false };
+	ref_foreach_event(d->ref, assigned_map_fn, &a);
+	return a.found;
+}
+
 /* An LPI no event maps (the model's view, and none picked earlier in this batch,
- * which the model has not run yet: *taken). */
-static uint32_t free_lpi(struct pt_rng *r, const struct mh_domain *d, bool shared,
-			 uint32_t *taken)
+ * which the model has not run yet: *taken); with F_SHARED, 30% of the time any LPI
+ * (an alias), but only one whose aliases all stay virtual unless F_SHARED_PHYS. */
+static uint32_t free_lpi(struct pt_rng *r, const struct mh_domain *d, unsigned flags,
+			 uint32_t dev, uint32_t *taken)
 {
 	uint32_t start = (uint32_t)pt_below(r, NLPI);
-	if (shared && pt_chance(r, 30))
+	if ((flags & F_SHARED) && pt_chance(r, 30) &&
+	    ((flags & F_SHARED_PHYS) || !alias_crosses(d, PT_LPI(start), dev, *taken)))
 		return PT_LPI(start);
 	for (uint32_t k = 0; k < NLPI; k++) {
 		uint32_t n = (start + k) % NLPI;
@@ -152,9 +191,9 @@ static struct its_cmd gen_cmd(struct pt_rng *r, const struct mh_domain *d, unsig
 		return its_mk_mapc(icid, rd, v);
 	}
 	if (x < 37) {
-		uint32_t intid = free_lpi(r, d, flags & F_SHARED, taken);
 		dev = (uint32_t)pt_below(r, NVDEV);
 		ev = (uint32_t)pt_below(r, 8);
+		uint32_t intid = free_lpi(r, d, flags, dev, taken);
 		if (!intid) {
 			*skip = true;
 			return its_mk_sync(0);
@@ -245,6 +284,7 @@ static int run_sequence(uint64_t seed, uint64_t seq, uint8_t p, unsigned flags, 
 
 	int fail = 0;
 	char msg[768];
+	uint32_t taken[NDOM] = { 0 };
 	/* Debugging aid: PT_TRACE_LPI=<domain>:<intid> logs that LPI's envelope after
 	 * every operation. */
 	const char *tl = getenv("PT_TRACE_LPI");
@@ -282,10 +322,15 @@ static int run_sequence(uint64_t seed, uint64_t seq, uint8_t p, unsigned flags, 
 		unsigned x = (unsigned)pt_below(&r, 100);
 		if (x < 45) {
 			unsigned n = 1 + (unsigned)pt_below(&r, 4);
-			uint32_t taken = 0;
+			/* LPIs named by MAPTIs the engine has not run yet (the model
+			 * has not seen them): none once the guest queue is drained. */
+			struct vits_queue_info qi;
+			if (d->alive && vits_query_queue(d->h->vits, &qi) == 0 &&
+			    qi.creadr == qi.cwriter && !vits_work_pending(d->h->vits))
+				taken[d->index] = 0;
 			for (unsigned k = 0; k < n; k++) {
 				bool skip;
-				struct its_cmd c = gen_cmd(&r, d, flags, &skip, &taken);
+				struct its_cmd c = gen_cmd(&r, d, flags, &skip, &taken[d->index]);
 				if (skip)
 					continue;
 				char cs[160];
