@@ -363,6 +363,7 @@ struct fz {
 	uint64_t dirty_pfn[FZ_DIRTY_PAGES];
 	unsigned ndirty;
 	bool dirty_overflow;
+	unsigned input_cmds;        /* guest commands run by this input (FZ_MAX_CMDS) */
 	/* per engine call */
 	unsigned call_cmds;
 	bool in_call;
@@ -1115,6 +1116,7 @@ static void on_cmd(struct fz *f, const struct vits_event *ev)
 	unsigned op = (unsigned)its_cmd_get_opcode(c);
 
 	f->call_cmds++;
+	f->input_cmds++;
 	f->touched = true;
 	if (g_verbose)
 		fprintf(stderr, "   guest %s at %#x: %s\n", opname(op), off,
@@ -2194,7 +2196,7 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 
 	size_t starts[FZ_MAX_OPS];
 	size_t n = fuzz_split_ops(data, size, starts, FZ_MAX_OPS);
-	for (size_t i = 0; i < n && !f->failed; i++) {
+	for (size_t i = 0; i < n && !f->failed && f->input_cmds < FZ_MAX_CMDS; i++) {
 		uint8_t payload[32] = { 0 };
 		unsigned k = data[starts[i]] % FZ_OP_COUNT, len = fuzz_op_len(k);
 		size_t avail = size - starts[i] - 1;
