@@ -6,7 +6,7 @@
  * length the kind decides (fuzz_op_len).  The decoder is total: every byte string is
  * some program (a short tail is padded with zeros, kinds are taken modulo the number
  * of kinds), and the executor is bounded (FZ_MAX_OPS operations, FZ_MAX_SLOTS command
- * slots written, bounded resume loops).
+ * slots written, FZ_MAX_CMDS commands run, bounded resume loops).
  *
  * The executor drives one vITS through the host harness (replay/harness) exactly as a
  * guest and an embedder would: MMIO register writes, command slots in guest RAM,
@@ -24,6 +24,11 @@
 #define FZ_HDR_BYTES 8u
 #define FZ_MAX_OPS   512u
 #define FZ_MAX_SLOTS 4096u
+/* Guest commands an input may run: the ops after the one that reaches it are not
+ * run (the end-of-input settle and oracles still are).  Without it the corpus drifts
+ * to inputs that replay a full queue hundreds of times (libFuzzer's hit-count
+ * buckets reward every doubling), at ~1 us a command. */
+#define FZ_MAX_CMDS  2048u
 
 /* Operation kinds; the kind byte is taken modulo FZ_OP_COUNT. */
 enum fz_op_kind {

@@ -279,8 +279,13 @@ static void gen_wrap(struct prog *p, const char *root)
 	}
 }
 
+/* The targets' -max_len (fuzz/cmdq.options, policy.options): libFuzzer cuts a longer
+ * seed there anyway, so a longer one only costs reading it. */
+#define SEED_MAX_LEN 4096u
+
 /* A real Linux guest's queue: the non-empty slots in order, as raw commands, kicked
- * every 16 commands (the queue of the program is one or two pages). */
+ * every 16 commands (the queue of the program is one or two pages), as many as fit
+ * in SEED_MAX_LEN bytes. */
 static void gen_qemu(struct prog *p, const char *root, const char *qdir, const char *t)
 {
 	DIR *d = opendir(qdir);
@@ -303,7 +308,8 @@ static void gen_qemu(struct prog *p, const char *root, const char *qdir, const c
 		hdr(p, h);
 		uint8_t slot[32];
 		unsigned n = 0;
-		while (fread(slot, 1, 32, fp) == 32 && n < 1024) {
+		size_t room = 1 + fuzz_op_len(FZ_OP_RAWCMD) + 2 * (1 + fuzz_op_len(FZ_OP_KICK));
+		while (p->b.n + room <= SEED_MAX_LEN && fread(slot, 1, 32, fp) == 32) {
 			static const uint8_t zero[32];
 			if (!memcmp(slot, zero, 32))
 				continue;

@@ -25,7 +25,8 @@ struct oracle_limits {
 	/* EventIDs per device scanned in the engine for events the model lacks
 	 * (the engine has no event iterator): 0 gives the default, 4096. */
 	uint64_t max_event_scan;
-	/* INTIDs from 8192 up scanned for stray pending LPIs: 0 gives 65536. */
+	/* Unused: stray pending LPIs are found through the engine's pending iterator,
+	 * over every INTID (this bounded the scan that did it before). */
 	uint64_t max_lpi_scan;
 	/* ICIDs from 0 up scanned for collections the model lacks: 0 gives 65536
 	 * (all of them).  The model's collections are always checked. */

@@ -401,6 +401,72 @@ static void test_int_clear_inv_discard(void)
 	eng_free(e);
 }
 
+/* vits_foreach_pending_lpi: every pending LPI once, in INTID order, at the edges of
+ * the INTID space too; and vits_reset clears the state of every LPI the guest used
+ * (it clears only the window used, so the window must cover the edges). */
+struct pending_seen {
+	uint32_t intid[8], vcpu[8];
+	unsigned n, stop_at;
+};
+
+static int pending_fn(void *arg, uint32_t intid, const struct vits_lpi_info *l)
+{
+	struct pending_seen *s = arg;
+	if (s->n < 8) {
+		s->intid[s->n] = intid;
+		s->vcpu[s->n] = l->pending ? l->pending_vcpu : 0xffffffffu;
+	}
+	return ++s->n == s->stop_at ? 7 : 0;
+}
+
+static void test_pending_iterator(void)
+{
+	struct eng *e = new_engine(8, VITS_ERRMODE_SKIP);
+	if (!e)
+		return;
+	struct pending_seen s = { .n = 0 };
+	CHECK_EQ(0, vits_foreach_pending_lpi(e->v, pending_fn, &s), "empty walk");
+	CHECK_EQ(0, s.n, "nothing pending after create");
+	populate(e);                    /* 8193 pending on vCPU 1 */
+	eng_mapti(e, 1, 3, 65535, 2, LPI_OFF);
+	eng_mapti(e, 1, 4, 8200, 3, LPI_OFF);
+	eng_mapti(e, 1, 5, 9000, 0, LPI_OFF);   /* mapped, never pending */
+	EXPECT_OK(e, its_mk_devev(ITS_OP_INT, 1, 3), "INT 65535");
+	EXPECT_OK(e, its_mk_devev(ITS_OP_INT, 1, 4), "INT 8200");
+	memset(&s, 0, sizeof(s));
+	CHECK_EQ(0, vits_foreach_pending_lpi(e->v, pending_fn, &s), "walk");
+	CHECK_EQ(3, s.n, "three pending LPIs");
+	const uint32_t want[3] = { 8193, 8200, 65535 }, wvcpu[3] = { 1, 3, 2 };
+	for (unsigned i = 0; i < 3 && i < s.n; i++) {
+		CHECK_EQ(want[i], s.intid[i], "pending #%u in INTID order", i);
+		CHECK_EQ(wvcpu[i], s.vcpu[i], "pending #%u vCPU", i);
+	}
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	CHECK_EQ(7, vits_foreach_pending_lpi(e->v, pending_fn, &s), "fn's value stops the walk");
+	CHECK_EQ(2, s.n, "stopped after the second");
+	CHECK_EQ(VITS_E_INVAL, vits_foreach_pending_lpi(e->v, NULL, NULL), "no fn");
+
+	/* Delivered or cleared: no longer walked. */
+	EXPECT_OK(e, its_mk_devev(ITS_OP_CLEAR, 1, 4), "CLEAR 8200");
+	memset(&s, 0, sizeof(s));
+	vits_foreach_pending_lpi(e->v, pending_fn, &s);
+	CHECK_EQ(2, s.n, "CLEAR: two left");
+
+	/* Reset: no state left at either edge of the window. */
+	CHECK_EQ(0, vits_reset(e->v), "vits_reset");
+	memset(&s, 0, sizeof(s));
+	vits_foreach_pending_lpi(e->v, pending_fn, &s);
+	CHECK_EQ(0, s.n, "nothing pending after reset");
+	const uint32_t used[5] = { 8192, 8193, 8200, 9000, 65535 };
+	for (unsigned i = 0; i < 5; i++) {
+		struct vits_lpi_info li = eng_lpi(e, used[i]);
+		CHECK_EQ(0, li.cfg | li.pending | li.pending_vcpu, "LPI %u cleared by reset",
+			 used[i]);
+	}
+	eng_free(e);
+}
+
 static void test_movi(void)
 {
 	struct eng *e = new_engine(8, VITS_ERRMODE_SKIP);
@@ -616,6 +682,7 @@ int main(void)
 	test_mapc();
 	test_mapti();
 	test_int_clear_inv_discard();
+	test_pending_iterator();
 	test_movi();
 	test_invall();
 	test_sync_movall();

@@ -18,11 +18,22 @@ bool vits_intid_valid(const struct vits *v, uint32_t intid)
 	return bits >= 32 || intid < ((uint32_t)1 << bits);
 }
 
+/* LPI index i is about to hold state: widen the window reset clears. */
+static void lpi_touch(struct vits *v, uint32_t i)
+{
+	if (i < v->lpi_lo)
+		v->lpi_lo = i;
+	if (i >= v->lpi_hi)
+		v->lpi_hi = i + 1;
+}
+
 /* Re-read the property byte (MAPTI, MAPI, INV, INVALL). */
 void vits_lpi_read_cfg(struct vits *v, uint32_t intid)
 {
 	uint32_t i = intid - LPI_INTID_BASE;
 	uint8_t b;
+
+	lpi_touch(v, i);
 
 	if (v->prop_bits == 0 || (v->prop_bits < 32 && intid >> v->prop_bits)) {
 		/* No table, or the LPI is beyond it (the table shrank since MAPTI): the
@@ -57,6 +68,7 @@ void vits_lpi_try_deliver(struct vits *v, uint32_t intid)
 void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu)
 {
 	uint32_t i = intid - LPI_INTID_BASE;
+	lpi_touch(v, i);
 	/* IMPDEF choice: an LPI already pending elsewhere is re-targeted to the latest
 	 * writer's vCPU; an LPI is pending on one redistributor at a time. */
 	v->lpi_pending[i] = 1;
@@ -69,13 +81,20 @@ void vits_lpi_clear_pending(struct vits *v, uint32_t intid)
 	v->lpi_pending[intid - LPI_INTID_BASE] = 0;
 }
 
+/* Only the window the guest used holds state: clearing 2^16 LPIs per reset would
+ * cost more than most guests' whole run (the allocator returned them zeroed). */
 void vits_lpi_reset(struct vits *v)
 {
-	vits_memset(v->lpi_cfg, 0, v->nr_lpis);
-	vits_memset(v->lpi_pending, 0, v->nr_lpis);
-	vits_memset(v->lpi_pvcpu, 0, sizeof(*v->lpi_pvcpu) * v->nr_lpis);
-	if (v->lpi_nmap != NULL)
-		vits_memset(v->lpi_nmap, 0, sizeof(*v->lpi_nmap) * v->nr_lpis);
+	if (v->lpi_lo < v->lpi_hi) {
+		uint32_t lo = v->lpi_lo, n = v->lpi_hi - v->lpi_lo;
+		vits_memset(v->lpi_cfg + lo, 0, n);
+		vits_memset(v->lpi_pending + lo, 0, n);
+		vits_memset(v->lpi_pvcpu + lo, 0, sizeof(*v->lpi_pvcpu) * n);
+		if (v->lpi_nmap != NULL)
+			vits_memset(v->lpi_nmap + lo, 0, sizeof(*v->lpi_nmap) * n);
+	}
+	v->lpi_lo = v->nr_lpis;
+	v->lpi_hi = 0;
 	v->nr_aliased = 0;
 }
 
@@ -84,6 +103,7 @@ void vits_lpi_mapped(struct vits *v, uint32_t intid)
 {
 	if (v->lpi_nmap == NULL)
 		return;
+	lpi_touch(v, intid - LPI_INTID_BASE);
 	uint16_t *n = &v->lpi_nmap[intid - LPI_INTID_BASE];
 	if (*n == UINT16_MAX)
 		return;         /* saturated: stays aliased, which only costs walks */

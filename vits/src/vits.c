@@ -457,6 +457,36 @@ int vits_query_lpi(const struct vits *v, uint32_t intid, struct vits_lpi_info *o
 	return 0;
 }
 
+int vits_foreach_pending_lpi(const struct vits *v,
+			     int (*fn)(void *arg, uint32_t intid, const struct vits_lpi_info *l),
+			     void *arg)
+{
+	if (v == NULL || fn == NULL)
+		return VITS_E_INVAL;
+	/* Pending state exists only inside the window the guest used since the last
+	 * reset; within it, eight clear bytes at a time are skipped. */
+	for (uint32_t i = v->lpi_lo; i < v->lpi_hi; i++) {
+		if ((i & 7) == 0 && v->lpi_hi - i >= 8) {
+			uint64_t w;
+			vits_memcpy(&w, v->lpi_pending + i, sizeof(w));
+			if (w == 0) {
+				i += 7;
+				continue;
+			}
+		}
+		if (!v->lpi_pending[i])
+			continue;
+		struct vits_lpi_info info = {
+			.cfg = v->lpi_cfg[i], .pending = v->lpi_pending[i],
+			.pending_vcpu = v->lpi_pvcpu[i],
+		};
+		int rc = fn(arg, i + LPI_INTID_BASE, &info);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int vits_foreach_device(const struct vits *v,
 			int (*fn)(void *arg, const struct vits_device_info *d), void *arg)
 {

@@ -130,6 +130,10 @@ struct vits {
 	uint16_t *lpi_nmap;     /* saturates at 0xffff, then stays: "aliased" */
 	uint32_t nr_aliased;    /* LPIs mapped by more than one event */
 	uint64_t *lpi_mark;     /* scratch bitmap over LPIs (INVALL) */
+	/* Indices [lpi_lo, lpi_hi) hold every LPI whose state above may be non-zero
+	 * since the last reset (empty: lo >= hi).  A guest uses a handful of its 2^16
+	 * LPIs: reset clears and vits_foreach_pending_lpi walks only these. */
+	uint32_t lpi_lo, lpi_hi;
 
 	/* physical routing */
 	uint32_t *vcpu_pcpu;

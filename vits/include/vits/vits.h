@@ -377,6 +377,14 @@ int vits_query_event(const struct vits *v, uint32_t devid, uint32_t eventid,
 int vits_query_collection(const struct vits *v, uint32_t icid, uint32_t *vcpu);
 int vits_query_lpi(const struct vits *v, uint32_t intid, struct vits_lpi_info *out);
 
+/* Call fn for every LPI pending in the engine (made pending, not yet injected), in
+ * INTID order; stops early and returns fn's value when it is non-zero.  Costs the
+ * range of LPIs the guest has used since the last reset, not 2^intid_bits.  fn must
+ * not call back into the engine's mutators. */
+int vits_foreach_pending_lpi(const struct vits *v,
+			     int (*fn)(void *arg, uint32_t intid, const struct vits_lpi_info *l),
+			     void *arg);
+
 /* Call fn for every mapped device in unspecified order; stops early and returns fn's
  * value when it is non-zero.  fn must not call back into the engine's mutators. */
 int vits_foreach_device(const struct vits *v,
