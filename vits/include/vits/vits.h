@@ -294,12 +294,12 @@ struct vits_host_ops {
 	void (*prop_write)(void *ctx, uint32_t plpi, uint8_t cfg);
 	/* Optional.  How many of the commands phys_cmd accepted (counted from host
 	 * creation) the physical ITS has completed, e.g. derived from its CREADR.  With
-	 * it, a guest SYNC, INV or INVALL completes only once the physical commands
-	 * before it have,
-	 * and physical LPIs and ITT memory return to the host only once the commands
-	 * that stop using them have run; the embedder calls vits_resume() when the
-	 * physical ITS makes progress.  Absent: commands count as complete when queued
-	 * (a physical ITS that keeps up). */
+	 * it, a guest command that sent physical commands (and every SYNC, INV and
+	 * INVALL) completes only once the physical commands up to it have run, and
+	 * physical LPIs and ITT memory return to the host only once the commands that
+	 * stop using them have run; the embedder calls vits_resume() when the physical
+	 * ITS makes progress.  Absent: commands count as complete when queued (a
+	 * physical ITS that keeps up). */
 	uint64_t (*phys_done)(void *ctx);
 };
 
