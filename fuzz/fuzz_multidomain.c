@@ -429,6 +429,15 @@ static bool md_can_fire(struct md *m, struct mh_domain *d, uint32_t vdev, uint32
 	for (unsigned i = 0; i < m->nunassign; i++)
 		if (m->unassign[i].d == d && m->unassign[i].vdev == vdev)
 			return false;
+	/* The device itself raises only EventIDs its physical ITT has (the engine keeps
+	 * the guest's larger ones virtual only, docs/semantics.md). */
+	if (ev >> (m->mh->cfg.host.peventid_bits - 1) >> 1)
+		return false;
+	/* Not while a guest command of the domain is in flight: an MSI racing an INV or
+	 * INVALL that disables the LPI can be delivered to the host under the old
+	 * setting and held pending by the engine under the new one, while later MSIs
+	 * pend physically: pending state in two places, one extra delivery (the
+	 * aliased_pending_not_merged limit of docs/policies.md). */
 	if (d->alive && vits_work_pending(d->h->vits))
 		return false;
 	return pdev >= MD_MAX_PDEV ||
