@@ -463,8 +463,18 @@ static int step(struct rp_session *s)
 				s->win_end = prescan(s, 0);
 				s->in_call = true;
 				s->input_index = UINT64_MAX;
+				uint64_t before = s->res->records;
 				infer_reset(s);
 				s->in_call = false;
+				if (!s->stop && s->res->records == before) {
+					/* The reset tore down nothing the trace holds. */
+					r = rp_peek(&s->st, 0);
+					char exp[RP_TEXT];
+					rp_format_rec(r, exp, sizeof(exp));
+					rp_diverge(s, RP_DIV_MISSING, r, "the trace holds an output "
+						   "the engine did not produce", exp, "nothing");
+					return 1;
+				}
 				return 0;
 			}
 			if (!vits_work_pending(s->v)) {
