@@ -164,6 +164,9 @@ struct rp_result {
 	uint64_t effects_checked;   /* EXP_* records checked */
 	uint64_t checkpoints_checked;
 	uint64_t inferred_inputs;   /* inputs (records) marked inferred */
+	uint64_t inferred_resets;   /* vits_reset calls replay inferred from teardown
+				     * physical commands no input explains (the format
+				     * holds no reset record) */
 	uint64_t inferred_by_rule[ITR_RULE_COUNT];
 	uint64_t gap_reads;         /* reads of memory the source does not observe, served
 				     * by a replay rule (QEMU: device-table L1 entries) */

@@ -8,6 +8,7 @@
  * asked.  The engine's ops are the session's: guest memory from the recorded bytes
  * (rp_run.c), injections and every trace event to the comparison.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,69 @@ static int ref_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return rc == 0 ? 0 : -1;
 }
 
+/* One "key=value" of a configuration note. */
+static void tcfg_field(struct rp_tcfg *t, const char *key, size_t kl, uint32_t v)
+{
+	static const struct { const char *k; size_t off; } f[] = {
+		{ "k", offsetof(struct rp_tcfg, k) },
+		{ "squash", offsetof(struct rp_tcfg, squash) },
+		{ "xlate", offsetof(struct rp_tcfg, xlate) },
+		{ "memcap", offsetof(struct rp_tcfg, memcap) },
+		{ "pcpus", offsetof(struct rp_tcfg, pcpus) },
+		{ "plpis", offsetof(struct rp_tcfg, plpis) },
+		{ "peventid", offsetof(struct rp_tcfg, peventid) },
+		{ "physq", offsetof(struct rp_tcfg, physq) },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (strlen(f[i].k) == kl && !memcmp(f[i].k, key, kl)) {
+			*(uint32_t *)((char *)t + f[i].off) = v;
+			t->has_k |= i == 0;
+			t->has_squash |= i == 1;
+		}
+	}
+}
+
+/* "vits-config k=2 squash=1 ...": unknown keys are ignored, so writers may add some. */
+static void tcfg_parse(struct rp_tcfg *t, const uint8_t *p, size_t n)
+{
+	static const char tag[] = "vits-config ";
+	char buf[512];
+	if (n < sizeof(tag) - 1 || memcmp(p, tag, sizeof(tag) - 1) || n >= sizeof(buf))
+		return;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	t->present = true;
+	for (char *w = strtok(buf + sizeof(tag) - 1, " "); w; w = strtok(NULL, " ")) {
+		char *eq = strchr(w, '=');
+		if (eq)
+			tcfg_field(t, w, (size_t)(eq - w), (uint32_t)strtoul(eq + 1, NULL, 0));
+	}
+}
+
+/* The configuration note of this domain, among the records before the first engine
+ * record (the writer puts it right after the header). */
+static void tcfg_read(struct rp_session *s)
+{
+	const struct itr_rec *r;
+	for (size_t k = 0; (r = rp_peek(&s->st, k)) && rp_is_meta(r->type); k++)
+		if (r->type == ITR_REC_NOTE && r->domain == s->domain)
+			tcfg_parse(&s->tcfg, r->payload, r->len);
+}
+
+/* The note's settings where the options leave the engine's default. */
+static void tcfg_apply(struct rp_session *s, struct vits_config *c)
+{
+	const struct rp_tcfg *t = &s->tcfg;
+	if (!s->o.invall_threshold && t->has_k)
+		c->invall_threshold = t->k;
+	if (!s->o.sync_squash && t->has_squash)
+		c->sync_squash = t->squash ? 1 : 0;
+	if (t->xlate)
+		c->xlate_cache = t->xlate;
+	if (t->memcap)
+		c->mem_cap = t->memcap;
+}
+
 int rp_engine_build(struct rp_session *s)
 {
 	const struct itr_header *h = &s->h;
@@ -111,6 +175,8 @@ int rp_engine_build(struct rp_session *s)
 		c->iidr = h->iidr;
 	c->invall_threshold = s->o.invall_threshold;
 	c->sync_squash = s->o.sync_squash ? 1 : 0;
+	tcfg_read(s);
+	tcfg_apply(s, c);
 	bool trace_policy = h->policy >= ITR_POL_FORWARD && h->policy <= ITR_POL_VIRTUAL;
 	if (s->o.policy >= 0)
 		c->policy = (uint8_t)s->o.policy;
@@ -128,6 +194,14 @@ int rp_engine_build(struct rp_session *s)
 			s->hcfg.nr_pcpus = s->o.nr_pcpus;
 		if (s->o.nr_plpis)
 			s->hcfg.nr_plpis = s->o.nr_plpis;
+		if (!s->o.nr_pcpus && s->tcfg.pcpus)
+			s->hcfg.nr_pcpus = s->tcfg.pcpus;
+		if (!s->o.nr_plpis && s->tcfg.plpis)
+			s->hcfg.nr_plpis = s->tcfg.plpis;
+		if (s->tcfg.peventid)
+			s->hcfg.peventid_bits = (uint8_t)s->tcfg.peventid;
+		s->phys_follows_trace = s->o.mode == RP_MODE_COMPARE && s->tcfg.physq &&
+					s->o.policy < 0;
 		s->phys = rp_phys_create(s, &s->hcfg, s->o.phys_queue_bytes, s->o.phys_rate);
 		if (!s->phys)
 			return RP_E_NOMEM;
@@ -164,7 +238,9 @@ int rp_engine_build(struct rp_session *s)
 	s->obs.injections = !qemu;
 	s->obs.creadr = !qemu;
 	s->obs.host_lpis = !qemu;
-	s->obs.phys = !qemu && (h->flags & ITR_HF_HAS_PHYS) && host;
+	/* A configuration note comes from a writer of engine events, which records the
+	 * physical commands whenever there is a host. */
+	s->obs.phys = !qemu && ((h->flags & ITR_HF_HAS_PHYS) || s->tcfg.present) && host;
 
 	if (s->o.oracle) {
 		struct ref_config rc2 = {

@@ -124,6 +124,15 @@ struct rp_observe {
 
 #define RP_HIST 16
 
+/* Engine and host settings the 1.0 header does not carry, from a NOTE record
+ * "vits-config k=.. squash=.. ..." before the first input (docs/trace-format.md,
+ * "Configuration notes").  0 in a field: not given. */
+struct rp_tcfg {
+	bool present;
+	uint32_t k, squash, xlate, memcap, pcpus, plpis, peventid, physq;
+	bool has_k, has_squash;
+};
+
 struct rp_session {
 	struct rp_opts o;
 	struct rp_result *res;
@@ -132,6 +141,12 @@ struct rp_session {
 	uint16_t domain;
 	struct rp_observe obs;
 	struct rp_rename *rename;
+	struct rp_tcfg tcfg;
+	/* Compare mode with a bounded physical queue in the recording (tcfg.physq): the
+	 * physical side accepts a command exactly when the trace holds one at the cursor,
+	 * so the engine meets a full queue where the recorded one did. */
+	bool phys_follows_trace;
+	bool last_unassign;               /* the last input unassigned a device */
 
 	struct vits *v;
 	struct vits_host *host;
@@ -238,6 +253,8 @@ int rp_read_guest(struct rp_session *s, uint64_t gpa, void *buf, size_t len);
  * source observes such reads (then an unrecorded read is a finding). */
 int rp_gap_fill(struct rp_session *s, uint64_t gpa, void *buf, size_t len);
 int rp_ram_check(struct rp_session *s, uint64_t gpa, uint64_t len);
+/* Is the next engine output the trace holds here a physical command? */
+bool rp_next_is_phys(struct rp_session *s);
 void rp_on_inject(struct rp_session *s, uint32_t vcpu, uint32_t intid);
 
 /* rp_snapshot.c */

@@ -119,6 +119,13 @@ void rp_mem_record(struct rp_memory *m, uint64_t gpa, const uint8_t *data, uint3
 int rp_mem_read(struct rp_memory *m, uint64_t gpa, uint8_t *buf, size_t len)
 {
 	int rc = 0;
+	/* A fault record marks only the first byte of the read (its length is not in the
+	 * record): a read starting there is that fault. */
+	const struct rp_page *p0 = len ? find(m, gpa >> PG_SHIFT) : NULL;
+	if (p0 && p0->state[gpa & (PG_SIZE - 1)] == B_FAULT) {
+		memset(buf, 0, len);
+		return 1;
+	}
 	while (len) {
 		uint64_t pfn = gpa >> PG_SHIFT;
 		uint32_t off = (uint32_t)(gpa & (PG_SIZE - 1));

@@ -132,6 +132,10 @@ static int sk_phys_cmd(void *ctx, const struct its_cmd *cmd)
 	struct rp_phys *p = ctx;
 	if (p->capacity && p->queued >= p->capacity)
 		return VITS_E_AGAIN;
+	/* The recording's physical queue was bounded and drained at moments the trace
+	 * does not hold: it had room exactly when a physical command comes next. */
+	if (p->s->phys_follows_trace && !rp_next_is_phys(p->s))
+		return VITS_E_AGAIN;
 	p->queued++;
 	if (!p->track)
 		return 0;

@@ -135,6 +135,15 @@ static void settle(struct rp_session *s)
 	}
 }
 
+bool rp_next_is_phys(struct rp_session *s)
+{
+	if (s->stop || s->synthetic)
+		return true;
+	settle(s);
+	const struct itr_rec *r = rp_peek(&s->st, 0);
+	return r && r->type == ITR_REC_PHYS_CMD;
+}
+
 /* ---- the engine's callbacks ---------------------------------------------------------------- */
 
 void rp_on_inject(struct rp_session *s, uint32_t vcpu, uint32_t intid)
@@ -362,6 +371,59 @@ static void oracle_now(struct rp_session *s)
 			 "commands: %s", (unsigned long long)s->cmd_events, msg);
 }
 
+/* A teardown physical command (cause 2) of this domain? */
+static bool is_teardown(const struct rp_session *s, const struct itr_rec *r)
+{
+	return r && r->domain == s->domain && r->type == ITR_REC_PHYS_CMD &&
+	       r->len >= ITR_PL_PHYS_CMD && r->payload[0] == VITS_CAUSE_TEARDOWN;
+}
+
+/* Outputs with no input that are physical commands ending in a teardown (a reset
+ * flushes what waits for physical room, then tears down): a reset of the engine (a
+ * guest reboot, or the end of a fuzz run), which the format holds no record for.
+ * Unless the last input was an unassignment and only physical work waits: then the
+ * recorded embedder resumed a teardown that met a full physical queue.  Commands in
+ * the guest queue do not argue for a resume, as a reset drops them. */
+static bool reset_here(struct rp_session *s)
+{
+	const struct itr_rec *r;
+	size_t k = 0;
+	while ((r = rp_peek(&s->st, k)) && (r->domain != s->domain || rp_is_meta(r->type)))
+		k++;
+	while ((r = rp_peek(&s->st, k)) && r->domain == s->domain &&
+	       r->type == ITR_REC_PHYS_CMD && !is_teardown(s, r))
+		k++;
+	if (!is_teardown(s, r))
+		return false;
+	struct vits_queue_info q;
+	bool queue = !vits_query_queue(s->v, &q) && q.enabled && q.size && !q.stalled &&
+		     q.creadr != q.cwriter;
+	return !s->last_unassign || queue || !vits_work_pending(s->v);
+}
+
+static void infer_reset(struct rp_session *s)
+{
+	s->res->inferred_resets++;
+	vits_reset(s->v);
+	if (s->ref)
+		ref_reset(s->ref);
+	s->ninj = 0;
+	s->cbaser = s->baser0 = 0;
+	s->enabled = false;
+}
+
+/* Inputs mode: did the recorded call whose outputs end at window position end hold
+ * a teardown the input does not explain (an unassignment does)? */
+static bool window_resets(struct rp_session *s, const struct itr_rec *in, size_t end)
+{
+	if (in && in->type == ITR_REC_ASSIGN)
+		return false;
+	for (size_t i = 0; i < end; i++)
+		if (is_teardown(s, rp_peek(&s->st, i)))
+			return true;
+	return false;
+}
+
 /* One engine call: returns 0 to go on, 1 at the end, < 0 on a fatal error. */
 static int step(struct rp_session *s)
 {
@@ -397,6 +459,24 @@ static int step(struct rp_session *s)
 		      (x->type == ITR_REC_MSI || x->type == ITR_REC_HOST_LPI))) {
 			x = NULL;
 			k = 0;
+			if (reset_here(s)) {
+				s->win_end = prescan(s, 0);
+				s->in_call = true;
+				s->input_index = UINT64_MAX;
+				uint64_t before = s->res->records;
+				infer_reset(s);
+				s->in_call = false;
+				if (!s->stop && s->res->records == before) {
+					/* The reset tore down nothing the trace holds. */
+					r = rp_peek(&s->st, 0);
+					char exp[RP_TEXT];
+					rp_format_rec(r, exp, sizeof(exp));
+					rp_diverge(s, RP_DIV_MISSING, r, "the trace holds an output "
+						   "the engine did not produce", exp, "nothing");
+					return 1;
+				}
+				return 0;
+			}
 			if (!vits_work_pending(s->v)) {
 				char exp[RP_TEXT];
 				rp_format_rec(r, exp, sizeof(exp));
@@ -422,6 +502,8 @@ static int step(struct rp_session *s)
 	int rc = 0;
 	if (x) {
 		s->input_index = in.index;
+		s->last_unassign = in.type == ITR_REC_ASSIGN && in.len >= ITR_PL_ASSIGN &&
+				   !in.payload[8];
 		rc = rp_engine_feed(s, &in);
 	} else {
 		s->input_index = UINT64_MAX;
@@ -462,8 +544,11 @@ static int step(struct rp_session *s)
 	}
 	if (s->o.mode == RP_MODE_INPUTS) {
 		/* Skip what the recorded engine produced; run the physical side. */
+		bool reset = window_resets(s, x ? &in : NULL, s->win_end);
 		for (size_t i = 0; i < s->win_end && rp_peek(&s->st, 0); i++)
 			consume(s);
+		if (reset)
+			infer_reset(s);
 		rp_phys_pump(s->phys, s->v, s->host);
 		if (s->ref && s->o.oracle_every && s->cmd_events >= s->next_oracle) {
 			oracle_now(s);
