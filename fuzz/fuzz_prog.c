@@ -2139,6 +2139,59 @@ static void init_guest(struct fz *f)
 	}
 }
 
+#ifndef FUZZ_NO_TRACE
+/*
+ * Start the .itr of this run: the header, the "vits-config" NOTE with what the 1.0
+ * header does not carry (docs/trace-format.md: K, SYNC squashing, translation cache,
+ * memory cap, host geometry, the physical queue bound), then an ASSIGN record for
+ * each device the cached harness has assigned already (a run under an earlier policy
+ * assigned it, so the engine will not trace it): its-trace replay then rebuilds the
+ * same engine and host.
+ */
+static void itr_open(struct fz *f, const char *path)
+{
+	const struct vits_config *vc = &f->cfg.hc.vits;
+	bool host = f->cfg.hc.with_host;
+	struct itr_header hd;
+	itr_header_init(&hd);
+	hd.source = ITR_SRC_SYNTHETIC;
+	hd.flags |= ITR_HF_HAS_OUTCOMES | (host ? ITR_HF_HAS_PHYS : 0u);
+	hd.policy = host ? (uint16_t)(ITR_POL_FORWARD + vc->policy) : ITR_POL_NONE;
+	hd.error_mode = vc->error_mode;
+	hd.nr_vcpus = vc->nr_vcpus;
+	hd.devid_bits = vc->devid_bits;
+	hd.eventid_bits = vc->eventid_bits;
+	hd.cid_bits = vc->cid_bits;
+	hd.intid_bits = vc->intid_bits;
+	hd.budget = vc->budget;
+	hd.iidr = 0x5600043Bu;
+	snprintf(hd.source_desc, sizeof(hd.source_desc), "vits fuzz target %s",
+		 fuzz_target_name(f->t));
+	if (itr_writer_open(path, &hd, &f->itr)) {
+		f->itr = NULL;
+		return;
+	}
+	char note[256];
+	int k = snprintf(note, sizeof(note), "vits-config k=%u squash=%u xlate=%u memcap=%" PRIu64,
+			 vc->invall_threshold, vc->sync_squash, vc->xlate_cache,
+			 (uint64_t)vc->mem_cap);
+	if (host)
+		snprintf(note + k, sizeof(note) - (size_t)k,
+			 " pcpus=%u plpis=%u peventid=%u physq=%u", f->cfg.hc.host.nr_pcpus,
+			 f->cfg.hc.host.nr_plpis, f->cfg.hc.host.peventid_bits, f->cfg.phys_cap);
+	itr_writer_note(f->itr, f->itr_ts++, vc->domain_id, note);
+	for (unsigned i = 0; host && i < 8; i++) {
+		if (!((f->slot->assigned >> i) & 1))
+			continue;
+		struct vits_event ev = { .type = VITS_EV_ASSIGN, .domain = vc->domain_id };
+		ev.u.assign.vdevid = i;
+		ev.u.assign.pdevid = PDEV_BASE + i;
+		ev.u.assign.assigned = 1;
+		itr_writer_event(f->itr, f->itr_ts++, 0, 0, &ev);
+	}
+}
+#endif
+
 /* One run at a time (run_one never nests).  Static, not calloc'ed per input: under
  * ASan a freed block goes to quarantine, so each input's 17 KiB would be fresh pages
  * (page faults were 3% of a campaign). */
@@ -2165,29 +2218,14 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 	harness_set_phys_capacity(f->h, f->cfg.phys_cap);
 
 #ifndef FUZZ_NO_TRACE
-	if (itr_path) {
-		struct itr_header hd;
-		itr_header_init(&hd);
-		const struct vits_config *vc = &f->cfg.hc.vits;
-		hd.policy = vc->policy;
-		hd.error_mode = vc->error_mode;
-		hd.nr_vcpus = vc->nr_vcpus;
-		hd.devid_bits = vc->devid_bits;
-		hd.eventid_bits = vc->eventid_bits;
-		hd.cid_bits = vc->cid_bits;
-		hd.intid_bits = vc->intid_bits;
-		hd.budget = vc->budget;
-		hd.iidr = 0x5600043Bu;
-		snprintf(hd.source_desc, sizeof(hd.source_desc), "vits fuzz target %s",
-			 fuzz_target_name(t));
-		if (itr_writer_open(itr_path, &hd, &f->itr))
-			f->itr = NULL;
-	}
+	if (itr_path)
+		itr_open(f, itr_path);
 #else
 	(void)itr_path;
 #endif
 
 	memset(f->gdirty, 0xff, sizeof(f->gdirty));
+
 	init_guest(f);
 	/* Mapping an LPI reads its byte: the ones written above start clean. */
 	memset(f->gdirty, 0, sizeof(f->gdirty));
