@@ -52,6 +52,14 @@ static void setup(struct multihost *mh, struct mh_domain *d, uint32_t vdev, uint
 	mh_quiesce(mh);
 }
 
+/* Event 0 of virtual device 2 maps LPI 0 too (an alias of assigned device 1's event 0). */
+static void alias_virtual(struct multihost *mh, struct mh_domain *d)
+{
+	struct its_cmd c[] = { pt_mapd(2, 1), its_mk_mapti(2, 0, L(0), 0), its_mk_sync(0) };
+	pt_cmds(d, c, 3);
+	mh_quiesce(mh);
+}
+
 /* Queue commands and kick once, without letting the physical ITS run. */
 static void submit_lagging(struct mh_domain *d, const struct its_cmd *c, size_t n)
 {
@@ -345,9 +353,7 @@ static void bug_shared_lpi_discard(struct tstate *t, uint8_t p)
 	struct multihost *mh = world(p, 1, 0);
 	struct mh_domain *d = pt_dom(mh, 0);
 	setup(mh, d, 1, 0x100, 1, 0, 0, LPI_OFF);
-	struct its_cmd c[] = { pt_mapd(2, 1), its_mk_mapti(2, 0, L(0), 0), its_mk_sync(0) };
-	pt_cmds(d, c, 3);
-	mh_quiesce(mh);
+	alias_virtual(mh, d);
 	mh_fire(d, 1, 0);
 	pt_cmd(d, its_mk_devev(ITS_OP_DISCARD, 2, 0));
 	mh_quiesce(mh);
@@ -456,16 +462,15 @@ static void bug_clear_late_plpi(struct tstate *t, uint8_t p)
  * itself and the assigned event's in the physical LPI, and cannot merge the two (the
  * ITS offers no way to read a physical LPI's pending state): it delivers twice under
  * forward, eager, lazy and lazy-global (virtual keeps host LPIs enabled, so the
- * physical interrupt reaches the engine at once and merges there).  A limit of passing a device through: an extra delivery per pending
- * source, never a lost one; policy_random flags 65 (docs/policies.md). */
+ * physical interrupt reaches the engine at once and merges there).  A limit of
+ * passing a device through: an extra delivery per pending source, never a lost one;
+ * policy_random flags 65 (docs/policies.md). */
 static void bug_aliased_pending_not_merged(struct tstate *t, uint8_t p)
 {
 	struct multihost *mh = world(p, 1, 0);
 	struct mh_domain *d = pt_dom(mh, 0);
 	setup(mh, d, 1, 0x100, 1, 0, 0, LPI_OFF);
-	struct its_cmd c[] = { pt_mapd(2, 1), its_mk_mapti(2, 0, L(0), 0), its_mk_sync(0) };
-	pt_cmds(d, c, 3);
-	mh_quiesce(mh);
+	alias_virtual(mh, d);
 	mh_fire(d, 1, 0);
 	mh_fire(d, 2, 0);
 	mh_quiesce(mh);
