@@ -45,8 +45,12 @@
 
 #include "fuzz_prog.h"
 #include "multihost.h"
+#ifndef FUZZ_NO_TRACE
+#include "itr_writer.h"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int fuzz_target_write_itr(const uint8_t *data, size_t size, const char *path);
 
 #define MD_SLOTS 4u
 #define MD_PDEV(slot, vdev) (0x10u + 4u * (slot) + (vdev))
@@ -85,6 +89,10 @@ struct md {
 	struct { struct mh_domain *d; uint32_t vdev; } unassign[16];
 	bool disabled[MH_MAX_DOMAINS];   /* per domain index: GITS_CTLR.Enabled = 0 */
 	unsigned nunassign;
+#ifndef FUZZ_NO_TRACE
+	struct itr_writer *itr;          /* the trace of this run (--itr, FUZZ_ITR_DIR) */
+	uint64_t itr_ts;
+#endif
 };
 
 static void md_dump(struct md *m)
@@ -245,6 +253,10 @@ static void md_trace(void *ctx, struct mh_domain *d, const struct vits_event *ev
 {
 	struct md *m = ctx;
 	char cs[160];
+#ifndef FUZZ_NO_TRACE
+	if (m->itr)
+		itr_writer_event(m->itr, m->itr_ts++, 0, 0, ev);
+#endif
 	if (ev->type == VITS_EV_PHYS_CMD) {
 		uint64_t pdev = its_cmd_get_devid(&ev->u.phys.cmd);
 		unsigned op = (unsigned)its_cmd_get_opcode(&ev->u.phys.cmd);
@@ -687,7 +699,59 @@ static void md_teardown_all(struct md *m)
 		md_fail(m, "teardown: %u physical commands left queued", pits_queued(mh->pits));
 }
 
-static int md_run(const uint8_t *data, size_t size)
+#ifndef FUZZ_NO_TRACE
+/*
+ * One trace for every domain (each record names its domain): the header lists the
+ * domains and takes domain 0's geometry and policy; a "vits-config" NOTE per domain
+ * carries its knobs and the shared host's geometry (docs/trace-format.md).  Replay
+ * takes one domain at a time (its-trace replay --domain D) against a host of its own,
+ * comparing physical names up to renaming; the other domains' share of the physical
+ * queue and of the physical LPIs is not replayed (docs/fuzzing.md).
+ */
+static void md_itr_open(struct md *m, const struct mh_config *mc, const char *path)
+{
+	struct itr_domain doms[MD_SLOTS];
+	for (unsigned s = 0; s < m->nslot; s++) {
+		doms[s].id = (uint16_t)s;
+		doms[s].flags = 0;
+		doms[s].nr_vcpus = m->dcfg[s].hc.vits.nr_vcpus;
+	}
+	const struct vits_config *v0 = &m->dcfg[0].hc.vits;
+	struct itr_header hd;
+	itr_header_init(&hd);
+	hd.source = ITR_SRC_SYNTHETIC;
+	hd.flags |= ITR_HF_HAS_OUTCOMES | ITR_HF_HAS_PHYS;
+	hd.policy = (uint16_t)(ITR_POL_FORWARD + v0->policy);
+	hd.error_mode = v0->error_mode;
+	hd.nr_vcpus = v0->nr_vcpus;
+	hd.devid_bits = v0->devid_bits;
+	hd.eventid_bits = v0->eventid_bits;
+	hd.cid_bits = v0->cid_bits;
+	hd.intid_bits = v0->intid_bits;
+	hd.budget = v0->budget;
+	hd.iidr = 0x5600043Bu;
+	hd.nr_domains = (uint16_t)m->nslot;
+	hd.domains = doms;
+	snprintf(hd.source_desc, sizeof(hd.source_desc), "vits fuzz target multidomain");
+	if (itr_writer_open(path, &hd, &m->itr)) {
+		m->itr = NULL;
+		return;
+	}
+	uint32_t physq = mc->pits.queue_bytes / 32 - 1;
+	for (unsigned s = 0; s < m->nslot; s++) {
+		const struct vits_config *vc = &m->dcfg[s].hc.vits;
+		char note[256];
+		snprintf(note, sizeof(note), "vits-config k=%u squash=%u xlate=%u memcap=%u "
+			 "pcpus=%u plpis=%u peventid=%u physq=%u policy=%s", vc->invall_threshold,
+			 vc->sync_squash, vc->xlate_cache ? vc->xlate_cache : 256u, vc->mem_cap,
+			 mc->host.nr_pcpus, mc->host.nr_plpis, mc->host.peventid_bits, physq,
+			 vits_policy_name((enum vits_policy)vc->policy));
+		itr_writer_note(m->itr, m->itr_ts++, (uint16_t)s, note);
+	}
+}
+#endif
+
+static int md_run(const uint8_t *data, size_t size, const char *itr_path)
 {
 	struct md m;
 	memset(&m, 0, sizeof(m));
@@ -697,6 +761,12 @@ static int md_run(const uint8_t *data, size_t size)
 	memcpy(h, data, size < FZ_HDR_BYTES ? size : FZ_HDR_BYTES);
 	struct mh_config mc;
 	md_decode(&m, h, &mc);
+#ifndef FUZZ_NO_TRACE
+	if (itr_path)
+		md_itr_open(&m, &mc, itr_path);
+#else
+	(void)itr_path;
+#endif
 	if (mh_create(&mc, &m.mh)) {
 		fprintf(stderr, "multidomain: mh_create failed\n");
 		abort();
@@ -729,12 +799,51 @@ static int md_run(const uint8_t *data, size_t size)
 		md_teardown_all(&m);
 	int rc = m.failed ? 1 : 0;
 	mh_destroy(m.mh);
+#ifndef FUZZ_NO_TRACE
+	if (m.itr)
+		itr_writer_close(m.itr);
+#endif
 	return rc;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int rc = md_run(data, size);
+	/* With FUZZ_ITR_DIR (campaigns) a failing input is run again, recording, and
+	 * its trace saved there before the abort. */
+	const char *dir = getenv("FUZZ_ITR_DIR");
+	int saved = fuzz_get_abort();
+	if (dir)
+		fuzz_set_abort(0);
+	int rc = md_run(data, size, NULL);
+	fuzz_set_abort(saved);
+	if (rc && dir) {
+		uint64_t hsh = 1469598103934665603ull;
+		for (size_t i = 0; i < size; i++)
+			hsh = (hsh ^ data[i]) * 1099511628211ull;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/fuzz-multidomain-%016" PRIx64 ".itr", dir, hsh);
+		fuzz_set_abort(0);
+		md_run(data, size, path);
+		fuzz_set_abort(saved);
+		fprintf(stderr, "fuzz: reproducer trace written to %s\n", path);
+		if (saved)
+			abort();
+	}
 	fuzz_set_failed(rc);
 	return 0;
+}
+
+/* The standalone driver's --itr: the trace of running this input. */
+int fuzz_target_write_itr(const uint8_t *data, size_t size, const char *path)
+{
+#ifndef FUZZ_NO_TRACE
+	int saved = fuzz_get_abort();
+	fuzz_set_abort(0);
+	md_run(data, size, path);
+	fuzz_set_abort(saved);
+	return 0;
+#else
+	(void)data, (void)size, (void)path;
+	return -1;
+#endif
 }
