@@ -723,7 +723,7 @@ static void md_itr_open(struct md *m, const struct mh_config *mc, const char *pa
 	hd.flags |= ITR_HF_HAS_OUTCOMES | ITR_HF_HAS_PHYS;
 	hd.policy = (uint16_t)(ITR_POL_FORWARD + v0->policy);
 	hd.error_mode = v0->error_mode;
-	hd.nr_vcpus = v0->nr_vcpus;
+	hd.nr_vcpus = 0;                /* per domain, in the domain list */
 	hd.devid_bits = v0->devid_bits;
 	hd.eventid_bits = v0->eventid_bits;
 	hd.cid_bits = v0->cid_bits;
@@ -742,10 +742,11 @@ static void md_itr_open(struct md *m, const struct mh_config *mc, const char *pa
 		const struct vits_config *vc = &m->dcfg[s].hc.vits;
 		char note[256];
 		snprintf(note, sizeof(note), "vits-config k=%u squash=%u xlate=%u memcap=%u "
-			 "pcpus=%u plpis=%u peventid=%u physq=%u policy=%s", vc->invall_threshold,
-			 vc->sync_squash, vc->xlate_cache ? vc->xlate_cache : 256u, vc->mem_cap,
-			 mc->host.nr_pcpus, mc->host.nr_plpis, mc->host.peventid_bits, physq,
-			 vits_policy_name((enum vits_policy)vc->policy));
+			 "pcpus=%u plpis=%u peventid=%u physq=%u policy=%u budget=%u errmode=%u",
+			 vc->invall_threshold, vc->sync_squash,
+			 vc->xlate_cache ? vc->xlate_cache : 256u, vc->mem_cap, mc->host.nr_pcpus,
+			 mc->host.nr_plpis, mc->host.peventid_bits, physq, vc->policy, vc->budget,
+			 vc->error_mode);
 		itr_writer_note(m->itr, m->itr_ts++, (uint16_t)s, note);
 	}
 }

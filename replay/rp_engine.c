@@ -97,10 +97,16 @@ static void tcfg_field(struct rp_tcfg *t, const char *key, size_t kl, uint32_t v
 		{ "plpis", offsetof(struct rp_tcfg, plpis) },
 		{ "peventid", offsetof(struct rp_tcfg, peventid) },
 		{ "physq", offsetof(struct rp_tcfg, physq) },
+		{ "policy", offsetof(struct rp_tcfg, policy) },
+		{ "budget", offsetof(struct rp_tcfg, budget) },
+		{ "errmode", offsetof(struct rp_tcfg, errmode) },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (strlen(f[i].k) == kl && !memcmp(f[i].k, key, kl)) {
-			*(uint32_t *)((char *)t + f[i].off) = v;
+			/* policy and errmode: 0 is a value, so they are stored + 1 */
+			bool plus1 = f[i].off == offsetof(struct rp_tcfg, policy) ||
+				     f[i].off == offsetof(struct rp_tcfg, errmode);
+			*(uint32_t *)((char *)t + f[i].off) = plus1 ? v + 1 : v;
 			t->has_k |= i == 0;
 			t->has_squash |= i == 1;
 		}
@@ -146,6 +152,10 @@ static void tcfg_apply(struct rp_session *s, struct vits_config *c)
 		c->xlate_cache = t->xlate;
 	if (t->memcap)
 		c->mem_cap = t->memcap;
+	if (s->o.budget < 0 && t->budget)
+		c->budget = t->budget;
+	if (t->errmode)
+		c->error_mode = t->errmode - 1 ? VITS_ERRMODE_STALL : VITS_ERRMODE_SKIP;
 }
 
 int rp_engine_build(struct rp_session *s)
@@ -180,6 +190,8 @@ int rp_engine_build(struct rp_session *s)
 	bool trace_policy = h->policy >= ITR_POL_FORWARD && h->policy <= ITR_POL_VIRTUAL;
 	if (s->o.policy >= 0)
 		c->policy = (uint8_t)s->o.policy;
+	else if (s->tcfg.policy && s->tcfg.policy - 1 < VITS_POLICY_COUNT)
+		c->policy = (uint8_t)(s->tcfg.policy - 1);  /* this domain's (multidomain) */
 	else if (trace_policy)
 		c->policy = (uint8_t)(h->policy - ITR_POL_FORWARD);
 	else

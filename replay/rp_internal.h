@@ -130,6 +130,9 @@ struct rp_observe {
 struct rp_tcfg {
 	bool present;
 	uint32_t k, squash, xlate, memcap, pcpus, plpis, peventid, physq;
+	uint32_t policy, budget, errmode;       /* a domain's own, where one trace holds
+						 * several (0: the header's; policy and
+						 * errmode are stored + 1) */
 	bool has_k, has_squash;
 };
 
