@@ -40,6 +40,20 @@ static void trace_cmd(struct vits *v, uint32_t off, const struct its_cmd *c,
 	vits_trace(v, &ev);
 }
 
+/* One command slot from guest memory.  On a little-endian host the queue's bytes
+ * are the command's words, so they are read in place (no bounce buffer: under the
+ * fuzzers' ASan every copy and zero-fill of it is a runtime call, per command). */
+static int read_cmd(struct vits *v, uint64_t gpa, struct its_cmd *c)
+{
+	if (ITS_CMD_HOST_LE)
+		return vits_read_guest(v, gpa, c->dw, ITS_CMD_BYTES);
+	uint8_t raw[ITS_CMD_BYTES];
+	if (vits_read_guest(v, gpa, raw, sizeof(raw)) < 0)
+		return -1;
+	its_cmd_from_bytes(c, raw);
+	return 0;
+}
+
 /*
  * Run queued commands, at most budget of them.  Returns how many ran.
  *
@@ -72,18 +86,19 @@ int vits_cmdq_process(struct vits *v)
 	while (cmdq_runnable(v)) {
 		if (budget != 0 && done >= budget)
 			break;
-		uint8_t raw[ITS_CMD_BYTES];
-		struct its_cmd c = { { 0, 0, 0, 0 } };
+		struct its_cmd c;
 		enum vits_reason why;
 
 		v->cur_offset = v->creadr;
 		v->cur_opcode = 0;
 		v->cur_cause = VITS_CAUSE_GUEST_CMD;
 		uint64_t seq0 = v->last_seq;
-		if (vits_read_guest(v, base + v->creadr, raw, sizeof(raw)) < 0) {
+		if (read_cmd(v, base + v->creadr, &c) < 0) {
+			/* The trace reports an all-zero command for a slot that could not
+			 * be read. */
+			c.dw[0] = c.dw[1] = c.dw[2] = c.dw[3] = 0;
 			why = VITS_R_MEM_FAULT;
 		} else {
-			its_cmd_from_bytes(&c, raw);
 			v->cur_opcode = (uint32_t)its_cmd_get_opcode(&c);
 			why = vits_cmd_execute(v, &c);
 		}
