@@ -92,6 +92,7 @@ struct md {
 #ifndef FUZZ_NO_TRACE
 	struct itr_writer *itr;          /* the trace of this run (--itr, FUZZ_ITR_DIR) */
 	uint64_t itr_ts;
+	uint64_t noted_done[MD_SLOTS];   /* last "vits-phys-done" written per domain */
 #endif
 };
 
@@ -587,7 +588,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 	case FZ_OP_BASER:
 	case FZ_OP_DRAIN:
 		/* The physical ITS runs a few commands; the engines are not resumed. */
-		pits_process(m->mh->pits, 1 + (p[0] & 7));
+		mh_phys_run(m->mh, 1 + (p[0] & 7));
 		break;
 	case FZ_OP_CBASER:
 	case FZ_OP_RESUME:
@@ -742,12 +743,30 @@ static void md_itr_open(struct md *m, const struct mh_config *mc, const char *pa
 		const struct vits_config *vc = &m->dcfg[s].hc.vits;
 		char note[256];
 		snprintf(note, sizeof(note), "vits-config k=%u squash=%u xlate=%u memcap=%u "
-			 "pcpus=%u plpis=%u peventid=%u physq=%u policy=%u budget=%u errmode=%u",
+			 "pcpus=%u plpis=%u peventid=%u physq=%u policy=%u budget=%u errmode=%u "
+			 "physdone=1",
 			 vc->invall_threshold, vc->sync_squash,
 			 vc->xlate_cache ? vc->xlate_cache : 256u, vc->mem_cap, mc->host.nr_pcpus,
 			 mc->host.nr_plpis, mc->host.peventid_bits, physq, vc->policy, vc->budget,
 			 vc->error_mode);
 		itr_writer_note(m->itr, m->itr_ts++, (uint16_t)s, note);
+	}
+}
+
+/* The physical ITS ran commands: each domain whose completed count changed gets a
+ * "vits-phys-done N" NOTE (N of its physical commands have run), before any engine
+ * call can see it; replay answers the engine's phys_done from it. */
+static void md_phys_progress(void *ctx, struct multihost *mh)
+{
+	struct md *m = ctx;
+	for (unsigned s = 0; m->itr && s < m->nslot; s++) {
+		uint64_t n = pits_done_by_domain(mh->pits, (uint16_t)s);
+		if (n == m->noted_done[s])
+			continue;
+		char note[64];
+		snprintf(note, sizeof(note), "vits-phys-done %" PRIu64, n);
+		itr_writer_note(m->itr, m->itr_ts++, (uint16_t)s, note);
+		m->noted_done[s] = n;
 	}
 }
 #endif
@@ -772,6 +791,10 @@ static int md_run(const uint8_t *data, size_t size, const char *itr_path)
 		fprintf(stderr, "multidomain: mh_create failed\n");
 		abort();
 	}
+#ifndef FUZZ_NO_TRACE
+	m.mh->on_phys_progress = md_phys_progress;
+	m.mh->progress_ctx = &m;
+#endif
 	for (unsigned s = 0; s < m.nslot; s++)
 		if (md_domain_up(&m, s)) {
 			fprintf(stderr, "multidomain: domain setup failed\n");

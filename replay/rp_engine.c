@@ -100,6 +100,7 @@ static void tcfg_field(struct rp_tcfg *t, const char *key, size_t kl, uint32_t v
 		{ "policy", offsetof(struct rp_tcfg, policy) },
 		{ "budget", offsetof(struct rp_tcfg, budget) },
 		{ "errmode", offsetof(struct rp_tcfg, errmode) },
+		{ "physdone", offsetof(struct rp_tcfg, physdone) },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (strlen(f[i].k) == kl && !memcmp(f[i].k, key, kl)) {
@@ -165,9 +166,19 @@ int rp_engine_build(struct rp_session *s)
 	vits_config_default(c);
 	c->domain_id = s->domain;
 	uint32_t vcpus = h->nr_vcpus;
-	for (unsigned i = 0; !vcpus && i < h->nr_domains; i++)
-		if (h->domains[i].id == s->domain)
+	bool listed = h->nr_domains == 0;
+	for (unsigned i = 0; i < h->nr_domains; i++) {
+		if (h->domains[i].id != s->domain)
+			continue;
+		listed = true;
+		if (!vcpus)
 			vcpus = h->domains[i].nr_vcpus;
+	}
+	if (!listed) {
+		snprintf(s->msg, s->msglen, "the trace has no domain %u (its header lists %u)",
+			 s->domain, h->nr_domains);
+		return RP_E_INVAL;
+	}
 	if (vcpus)
 		c->nr_vcpus = vcpus;
 	if (h->devid_bits)

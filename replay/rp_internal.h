@@ -97,6 +97,8 @@ struct rp_phys *rp_phys_create(struct rp_session *s, const struct vits_host_conf
 			       uint32_t queue_bytes, uint32_t rate);
 void rp_phys_destroy(struct rp_phys *p);
 void rp_phys_host_ops(struct rp_phys *p, struct vits_host_ops *ops);
+/* The recording's physical ITS had completed done of this domain's commands. */
+void rp_phys_set_done(struct rp_phys *p, uint64_t done);
 /* Between engine calls: let the physical ITS run (rate, or all), resume the engine
  * while it has work, until nothing moves (bounded). */
 void rp_phys_pump(struct rp_phys *p, struct vits *v, struct vits_host *host);
@@ -130,6 +132,7 @@ struct rp_observe {
 struct rp_tcfg {
 	bool present;
 	uint32_t k, squash, xlate, memcap, pcpus, plpis, peventid, physq;
+	uint32_t physdone;                      /* the host reported completion */
 	uint32_t policy, budget, errmode;       /* a domain's own, where one trace holds
 						 * several (0: the header's; policy and
 						 * errmode are stored + 1) */

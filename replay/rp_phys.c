@@ -38,6 +38,9 @@ struct rp_phys {
 	bool track;                     /* hold physical pending state (whatif only) */
 	bool recheck;                   /* an INV/INVALL ran: deliver what is now enabled */
 	uint64_t itt_next;
+	/* The recording's host reported completion (vits-config physdone=1): phys_done
+	 * answers what the trace's "vits-phys-done" notes say (rp_phys_set_done). */
+	uint64_t done;
 };
 
 #ifdef RP_HAVE_PITS
@@ -198,6 +201,17 @@ static void sk_itt_free(void *ctx, uint32_t pdevid, uint64_t pa, uint64_t bytes)
 {
 }
 
+static uint64_t sk_phys_done(void *ctx)
+{
+	const struct rp_phys *p = ctx;
+	return p->done;
+}
+
+void rp_phys_set_done(struct rp_phys *p, uint64_t done)
+{
+	p->done = done;
+}
+
 static void sk_prop_write(void *ctx, uint32_t plpi, uint8_t cfg)
 {
 	struct rp_phys *p = ctx;
@@ -221,6 +235,8 @@ void rp_phys_host_ops(struct rp_phys *p, struct vits_host_ops *ops)
 	ops->itt_alloc = sk_itt_alloc;
 	ops->itt_free = sk_itt_free;
 	ops->prop_write = sk_prop_write;
+	if (p->s->tcfg.physdone)
+		ops->phys_done = sk_phys_done;
 }
 
 /* The ctx the host ops expect. */

@@ -8,7 +8,9 @@
  * and their pLPI and ITT names correspond one to one, consistently over the trace: the
  * first use binds recorded name to engine name, later uses must follow the binding,
  * and a binding ends when the resource is freed (DISCARD frees the event's pLPI,
- * MAPD V=0 the device's pLPIs and ITT).  Host LPI inputs are translated through it.
+ * MAPD V=0 the device's pLPIs and ITT).  Host LPI inputs are translated through it,
+ * also through a pLPI binding that ended: its DISCARD may not have run yet, and a late
+ * interrupt of it still reaches the engine.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,8 @@ struct rp_rename {
 	struct rp_map rec2eng, eng2rec;         /* names: kind << 60 | value */
 	struct rp_map ev_plpi;                  /* engine (pdev << 32 | event) -> engine pLPI */
 	struct rp_map dev_itt;                  /* engine pdev -> engine ITT */
+	struct rp_map ended;                    /* recorded pLPI -> engine pLPI, last
+						 * binding that ended (late interrupts) */
 };
 
 enum { K_PLPI = 1, K_ITT = 2 };
@@ -127,8 +131,8 @@ void rp_rename_free(struct rp_rename *r)
 {
 	if (!r)
 		return;
-	struct rp_map *m[] = { &r->rec2eng, &r->eng2rec, &r->ev_plpi, &r->dev_itt };
-	for (size_t i = 0; i < 4; i++) {
+	struct rp_map *m[] = { &r->rec2eng, &r->eng2rec, &r->ev_plpi, &r->dev_itt, &r->ended };
+	for (size_t i = 0; i < 5; i++) {
 		free(m[i]->k);
 		free(m[i]->v);
 	}
@@ -156,6 +160,8 @@ static void unbind(struct rp_rename *r, unsigned kind, uint64_t eng)
 	if (rp_map_get(&r->eng2rec, nm(kind, eng), &a)) {
 		rp_map_del(&r->eng2rec, nm(kind, eng));
 		rp_map_del(&r->rec2eng, a);
+		if (kind == K_PLPI)
+			rp_map_put(&r->ended, a, nm(kind, eng));
 	}
 }
 
@@ -210,7 +216,8 @@ int rp_rename_phys(struct rp_rename *r, const struct its_cmd *rec, const struct 
 uint32_t rp_rename_plpi(struct rp_rename *r, uint32_t recorded)
 {
 	uint64_t x;
-	if (rp_map_get(&r->rec2eng, nm(K_PLPI, recorded), &x))
+	if (rp_map_get(&r->rec2eng, nm(K_PLPI, recorded), &x) ||
+	    rp_map_get(&r->ended, nm(K_PLPI, recorded), &x))
 		return (uint32_t)(x & 0xffffffffu);
 	return recorded;
 }

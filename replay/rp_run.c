@@ -107,6 +107,22 @@ static void check_effect(struct rp_session *s, const struct itr_rec *r)
 	rp_diverge(s, RP_DIV_EFFECT, r, what, exp, got);
 }
 
+/* "vits-phys-done N": the recording's physical ITS had run N of this domain's
+ * commands, and the embedder polled the host (an input of the host side). */
+static void phys_done_note(struct rp_session *s, const struct itr_rec *r)
+{
+	static const char tag[] = "vits-phys-done ";
+	char buf[64];
+	if (!s->tcfg.physdone || !s->phys || r->len < sizeof(tag) - 1 || r->len >= sizeof(buf) ||
+	    memcmp(r->payload, tag, sizeof(tag) - 1))
+		return;
+	memcpy(buf, r->payload, r->len);
+	buf[r->len] = 0;
+	rp_phys_set_done(s->phys, strtoull(buf + sizeof(tag) - 1, NULL, 10));
+	if (s->host)
+		vits_host_poll(s->host);
+}
+
 /* Consume the records at the cursor that are not engine events of this domain:
  * stream metadata (checkpoints are checked), expected effects (checked against the
  * engine state now), records of other domains. */
@@ -122,6 +138,8 @@ static void settle(struct rp_session *s)
 				s->res->loss_records++;
 			else if (r->type == ITR_REC_CHECKPOINT && r->domain == s->domain)
 				check_checkpoint(s, r);
+			else if (r->type == ITR_REC_NOTE && r->domain == s->domain)
+				phys_done_note(s, r);
 		} else if (r->domain != s->domain) {
 			s->res->skipped_domain++;
 		} else if (rp_is_effect(r->type)) {
@@ -378,6 +396,25 @@ static bool is_teardown(const struct rp_session *s, const struct itr_rec *r)
 	       r->len >= ITR_PL_PHYS_CMD && r->payload[0] == VITS_CAUSE_TEARDOWN;
 }
 
+/* Outputs with no input at the cursor that are the teardown of an unassignment: the
+ * engine records the unassignment (ASSIGN, assigned 0) when it is done, after the
+ * physical commands it sent.  Returns its window position, or 0 when the teardown
+ * at the cursor is not followed by one. */
+static size_t unassign_after_teardown(struct rp_session *s)
+{
+	const struct itr_rec *y;
+	size_t j = 0;
+	bool any = false;
+	while ((y = rp_peek(&s->st, j)) &&
+	       (is_teardown(s, y) || rp_is_meta(y->type) || y->domain != s->domain)) {
+		any |= is_teardown(s, y);
+		j++;
+	}
+	if (!any || !y || y->type != ITR_REC_ASSIGN || y->len < ITR_PL_ASSIGN || y->payload[8])
+		return 0;
+	return j;
+}
+
 /* Outputs with no input that are physical commands ending in a teardown (a reset
  * flushes what waits for physical room, then tears down): a reset of the engine (a
  * guest reboot, or the end of a fuzz run), which the format holds no record for.
@@ -455,8 +492,12 @@ static int step(struct rp_session *s)
 			rp_is_meta(x->type) || rp_is_effect(x->type) || x->domain != s->domain))
 			k++;
 		r = rp_peek(&s->st, 0);
-		if (!(x && x->domain == s->domain &&
-		      (x->type == ITR_REC_MSI || x->type == ITR_REC_HOST_LPI))) {
+		size_t ua = unassign_after_teardown(s);
+		if (ua) {
+			k = ua;                 /* the unassignment, after its teardown */
+			x = rp_peek(&s->st, k);
+		} else if (!(x && x->domain == s->domain &&
+			     (x->type == ITR_REC_MSI || x->type == ITR_REC_HOST_LPI))) {
 			x = NULL;
 			k = 0;
 			if (reset_here(s)) {

@@ -611,10 +611,10 @@ void mh_destroy(struct multihost *mh)
 				break;
 			if (pits_stalled(mh->pits))
 				pits_skip_stalled(mh->pits);   /* make room whatever it costs */
-			pits_drain(mh->pits);
+			mh_phys_run(mh, UINT32_MAX);
 		}
 	}
-	pits_drain(mh->pits);
+	mh_phys_run(mh, UINT32_MAX);
 	for (unsigned i = 0; i < mh->ndom; i++)
 		mh_free_domain(mh->dom[i]);
 	vits_host_destroy(mh->host);
@@ -868,6 +868,14 @@ int mh_destroy_domain(struct mh_domain *d)
 	return rc;
 }
 
+unsigned mh_phys_run(struct multihost *mh, unsigned n)
+{
+	unsigned done = pits_process(mh->pits, n);
+	if (done && mh->on_phys_progress)
+		mh->on_phys_progress(mh->progress_ctx, mh);
+	return done;
+}
+
 int mh_pump(struct multihost *mh, unsigned rate)
 {
 	bool more = false;
@@ -885,7 +893,7 @@ int mh_pump(struct multihost *mh, unsigned rate)
 			more = true;
 		}
 	}
-	pits_process(mh->pits, rate);
+	mh_phys_run(mh, rate);
 	vits_host_poll(mh->host);       /* what the processed commands released */
 	if (pits_stalled(mh->pits))
 		return 0;

@@ -144,6 +144,13 @@ struct multihost {
 	/* Physical deliveries: to vits_host_plpi, and those it dropped as not owned. */
 	uint64_t plpi_deliveries, plpi_unowned;
 
+	/* Settable: called after the physical ITS ran commands (mh_pump, mh_phys_run,
+	 * the drains of mh_destroy), before any engine call sees the progress: a
+	 * recorder notes each domain's completed physical commands there
+	 * (pits_done_by_domain), the input replay needs to answer phys_done. */
+	void (*on_phys_progress)(void *ctx, struct multihost *mh);
+	void *progress_ctx;
+
 	/* delivery bookkeeping (internal) */
 	int expect_owner;
 	struct mh_domain *host_lpi_dom;
@@ -151,6 +158,8 @@ struct multihost {
 
 /* 0 or a negative VITS_E_*. */
 int mh_create(const struct mh_config *cfg, struct multihost **out);
+/* The physical ITS runs up to n commands (the engines are not resumed). */
+unsigned mh_phys_run(struct multihost *mh, unsigned n);
 /* Destroys every domain (draining the physical queue as teardown needs), then the
  * host and the model. */
 void mh_destroy(struct multihost *mh);

@@ -48,6 +48,7 @@ struct pits_model {
 	uint32_t nslots;          /* queue_bytes / 32 */
 	uint32_t creadr, cwriter; /* byte offsets */
 	uint64_t head_seq;        /* seq of the command at CREADR */
+	uint64_t done_dom[PITS_MAX_DOMAINS];  /* commands completed, per causing domain */
 	uint64_t next_seq;        /* seq of the next command accepted */
 	uint64_t traced_seq;      /* next seq waiting for its trace event */
 	bool stalled;
@@ -716,6 +717,19 @@ static bool pits_exec(struct pits_model *m, const struct pits_slot *s)
 	return true;
 }
 
+/* The command of slot s left the queue (run, or skipped past): one more of its
+ * domain's commands completed. */
+static void slot_done(struct pits_model *m, const struct pits_slot *s)
+{
+	if (s->have_cause && s->domain < PITS_MAX_DOMAINS)
+		m->done_dom[s->domain]++;
+}
+
+uint64_t pits_done_by_domain(const struct pits_model *m, uint16_t domain)
+{
+	return domain < PITS_MAX_DOMAINS ? m->done_dom[domain] : 0;
+}
+
 unsigned pits_process(struct pits_model *m, unsigned max)
 {
 	unsigned done = 0;
@@ -729,6 +743,7 @@ unsigned pits_process(struct pits_model *m, unsigned max)
 			m->st.stalls++;
 			break;
 		}
+		slot_done(m, s);
 		m->creadr = (m->creadr + ITS_CMD_BYTES) % m->cfg.queue_bytes;
 		m->head_seq++;
 	}
@@ -745,6 +760,7 @@ void pits_skip_stalled(struct pits_model *m)
 	if (!m->stalled)
 		return;
 	m->stalled = false;
+	slot_done(m, &m->slots[m->creadr / ITS_CMD_BYTES]);
 	m->creadr = (m->creadr + ITS_CMD_BYTES) % m->cfg.queue_bytes;
 	m->head_seq++;
 }

@@ -47,6 +47,7 @@
 
 #define PITS_DEFAULT_QUEUE_BYTES (64u << 10)
 #define PITS_ITT_BASE 0x9000000000ull   /* first fake host ITT address */
+#define PITS_MAX_DOMAINS 64u            /* domains pits_done_by_domain() counts */
 
 struct pits_config {
 	uint32_t queue_bytes;   /* command queue size: a multiple of 32, >= 64; 0: 64 KiB */
@@ -150,6 +151,10 @@ void pits_note_trace(struct pits_model *m, const struct vits_event *ev);
 
 /* Queue state. */
 bool pits_stalled(const struct pits_model *m);
+/* Commands of domain (as the trace tied them, pits_note_trace) that have left the
+ * queue (run or skipped), in queue order: what that domain's engine may count as
+ * complete.  0 for untied commands and domains >= PITS_MAX_DOMAINS. */
+uint64_t pits_done_by_domain(const struct pits_model *m, uint16_t domain);
 uint32_t pits_queued(const struct pits_model *m);      /* commands waiting */
 uint32_t pits_capacity(const struct pits_model *m);    /* most that can wait */
 void pits_queue_regs(const struct pits_model *m, uint32_t *creadr, uint32_t *cwriter);
