@@ -719,21 +719,10 @@ static void md_itr_open(struct md *m, const struct mh_config *mc, const char *pa
 	}
 	const struct vits_config *v0 = &m->dcfg[0].hc.vits;
 	struct itr_header hd;
-	itr_header_init(&hd);
-	hd.source = ITR_SRC_SYNTHETIC;
-	hd.flags |= ITR_HF_HAS_OUTCOMES | ITR_HF_HAS_PHYS;
-	hd.policy = (uint16_t)(ITR_POL_FORWARD + v0->policy);
-	hd.error_mode = v0->error_mode;
+	fuzz_itr_header(&hd, v0, 1, "multidomain");
 	hd.nr_vcpus = 0;                /* per domain, in the domain list */
-	hd.devid_bits = v0->devid_bits;
-	hd.eventid_bits = v0->eventid_bits;
-	hd.cid_bits = v0->cid_bits;
-	hd.intid_bits = v0->intid_bits;
-	hd.budget = v0->budget;
-	hd.iidr = 0x5600043Bu;
 	hd.nr_domains = (uint16_t)m->nslot;
 	hd.domains = doms;
-	snprintf(hd.source_desc, sizeof(hd.source_desc), "vits fuzz target multidomain");
 	if (itr_writer_open(path, &hd, &m->itr)) {
 		m->itr = NULL;
 		return;

@@ -2140,6 +2140,24 @@ static void init_guest(struct fz *f)
 }
 
 #ifndef FUZZ_NO_TRACE
+void fuzz_itr_header(struct itr_header *hd, const struct vits_config *vc, int host,
+		     const char *target)
+{
+	itr_header_init(hd);
+	hd->source = ITR_SRC_SYNTHETIC;
+	hd->flags |= ITR_HF_HAS_OUTCOMES | (host ? ITR_HF_HAS_PHYS : 0u);
+	hd->policy = host ? (uint16_t)(ITR_POL_FORWARD + vc->policy) : ITR_POL_NONE;
+	hd->error_mode = vc->error_mode;
+	hd->nr_vcpus = vc->nr_vcpus;
+	hd->devid_bits = vc->devid_bits;
+	hd->eventid_bits = vc->eventid_bits;
+	hd->cid_bits = vc->cid_bits;
+	hd->intid_bits = vc->intid_bits;
+	hd->budget = vc->budget;
+	hd->iidr = 0x5600043Bu;
+	snprintf(hd->source_desc, sizeof(hd->source_desc), "vits fuzz target %s", target);
+}
+
 /*
  * Start the .itr of this run: the header, the "vits-config" NOTE with what the 1.0
  * header does not carry (docs/trace-format.md: K, SYNC squashing, translation cache,
@@ -2153,20 +2171,7 @@ static void itr_open(struct fz *f, const char *path)
 	const struct vits_config *vc = &f->cfg.hc.vits;
 	bool host = f->cfg.hc.with_host;
 	struct itr_header hd;
-	itr_header_init(&hd);
-	hd.source = ITR_SRC_SYNTHETIC;
-	hd.flags |= ITR_HF_HAS_OUTCOMES | (host ? ITR_HF_HAS_PHYS : 0u);
-	hd.policy = host ? (uint16_t)(ITR_POL_FORWARD + vc->policy) : ITR_POL_NONE;
-	hd.error_mode = vc->error_mode;
-	hd.nr_vcpus = vc->nr_vcpus;
-	hd.devid_bits = vc->devid_bits;
-	hd.eventid_bits = vc->eventid_bits;
-	hd.cid_bits = vc->cid_bits;
-	hd.intid_bits = vc->intid_bits;
-	hd.budget = vc->budget;
-	hd.iidr = 0x5600043Bu;
-	snprintf(hd.source_desc, sizeof(hd.source_desc), "vits fuzz target %s",
-		 fuzz_target_name(f->t));
+	fuzz_itr_header(&hd, vc, host, fuzz_target_name(f->t));
 	if (itr_writer_open(path, &hd, &f->itr)) {
 		f->itr = NULL;
 		return;

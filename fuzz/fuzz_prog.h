@@ -88,6 +88,16 @@ int fuzz_write_itr(enum fz_target t, const uint8_t *data, size_t size, const cha
 /* Name of a target ("cmdq"). */
 const char *fuzz_target_name(enum fz_target t);
 
+#ifndef FUZZ_NO_TRACE
+struct itr_header;
+struct vits_config;
+/* The header of a fuzz target's trace: vc's geometry, policy (the format's numbering;
+ * none without a host), error mode and budget; synthetic source; outcomes (and
+ * physical commands, with a host) observed. */
+void fuzz_itr_header(struct itr_header *hd, const struct vits_config *vc, int host,
+		     const char *target);
+#endif
+
 /* ---- program building (seed generator, mutator) ----------------------------------- */
 
 struct fz_buf {
