@@ -775,14 +775,10 @@ static void md_itr_open(struct md *m, const struct mh_config *mc, const char *pa
 	uint32_t physq = mc->pits.queue_bytes / 32 - 1;
 	for (unsigned s = 0; s < m->nslot; s++) {
 		const struct vits_config *vc = &m->dcfg[s].hc.vits;
-		char note[256];
-		snprintf(note, sizeof(note), "vits-config k=%u squash=%u xlate=%u memcap=%u "
-			 "pcpus=%u plpis=%u peventid=%u physq=%u policy=%u budget=%u errmode=%u "
-			 "physdone=1",
-			 vc->invall_threshold, vc->sync_squash,
-			 vc->xlate_cache ? vc->xlate_cache : 256u, vc->mem_cap, mc->host.nr_pcpus,
-			 mc->host.nr_plpis, mc->host.peventid_bits, physq, vc->policy, vc->budget,
-			 vc->error_mode);
+		char note[256], extra[96];
+		snprintf(extra, sizeof(extra), "policy=%u budget=%u errmode=%u physdone=1",
+			 vc->policy, vc->budget, vc->error_mode);
+		fuzz_config_note(note, sizeof(note), vc, &mc->host, physq, extra);
 		itr_writer_note(m->itr, m->itr_ts++, (uint16_t)s, note);
 	}
 }
@@ -874,12 +870,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_set_abort(0);
 	int rc = md_run(data, size, NULL);
 	fuzz_set_abort(saved);
-	if (rc && dir) {
-		uint64_t hsh = 1469598103934665603ull;
-		for (size_t i = 0; i < size; i++)
-			hsh = (hsh ^ data[i]) * 1099511628211ull;
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/fuzz-multidomain-%016" PRIx64 ".itr", dir, hsh);
+	char path[4096];
+	if (rc && fuzz_itr_path(path, sizeof(path), "multidomain", data, size) == 0) {
 		fuzz_set_abort(0);
 		md_run(data, size, path);
 		fuzz_set_abort(saved);

@@ -2158,6 +2158,19 @@ void fuzz_itr_header(struct itr_header *hd, const struct vits_config *vc, int ho
 	snprintf(hd->source_desc, sizeof(hd->source_desc), "vits fuzz target %s", target);
 }
 
+void fuzz_config_note(char *buf, size_t len, const struct vits_config *vc,
+		      const struct vits_host_config *host, uint32_t physq, const char *extra)
+{
+	int k = snprintf(buf, len, "vits-config k=%u squash=%u xlate=%u memcap=%u",
+			 vc->invall_threshold, vc->sync_squash,
+			 vc->xlate_cache ? vc->xlate_cache : 256u, vc->mem_cap);
+	if (host && k > 0 && (size_t)k < len)
+		k += snprintf(buf + k, len - (size_t)k, " pcpus=%u plpis=%u peventid=%u physq=%u",
+			      host->nr_pcpus, host->nr_plpis, host->peventid_bits, physq);
+	if (extra && k > 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, " %s", extra);
+}
+
 /*
  * Start the .itr of this run: the header, the "vits-config" NOTE with what the 1.0
  * header does not carry (docs/trace-format.md: K, SYNC squashing, translation cache,
@@ -2177,13 +2190,8 @@ static void itr_open(struct fz *f, const char *path)
 		return;
 	}
 	char note[256];
-	int k = snprintf(note, sizeof(note), "vits-config k=%u squash=%u xlate=%u memcap=%" PRIu64,
-			 vc->invall_threshold, vc->sync_squash, vc->xlate_cache,
-			 (uint64_t)vc->mem_cap);
-	if (host)
-		snprintf(note + k, sizeof(note) - (size_t)k,
-			 " pcpus=%u plpis=%u peventid=%u physq=%u", f->cfg.hc.host.nr_pcpus,
-			 f->cfg.hc.host.nr_plpis, f->cfg.hc.host.peventid_bits, f->cfg.phys_cap);
+	fuzz_config_note(note, sizeof(note), vc, host ? &f->cfg.hc.host : NULL, f->cfg.phys_cap,
+			 NULL);
 	itr_writer_note(f->itr, f->itr_ts++, vc->domain_id, note);
 	for (unsigned i = 0; host && i < 8; i++) {
 		if (!((f->slot->assigned >> i) & 1))
@@ -2302,16 +2310,24 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 	return f->failed ? 1 : 0;
 }
 
-static void save_itr_on_failure(enum fz_target t, const uint8_t *data, size_t size, int policy)
+int fuzz_itr_path(char *buf, size_t len, const char *target, const uint8_t *data,
+		  size_t size)
 {
 	const char *dir = getenv("FUZZ_ITR_DIR");
 	if (!dir)
-		return;
-	uint64_t hsh = 1469598103934665603ull;
+		return -1;
+	uint64_t hsh = 1469598103934665603ull;      /* FNV-1a */
 	for (size_t i = 0; i < size; i++)
 		hsh = (hsh ^ data[i]) * 1099511628211ull;
+	snprintf(buf, len, "%s/fuzz-%s-%016" PRIx64 ".itr", dir, target, hsh);
+	return 0;
+}
+
+static void save_itr_on_failure(enum fz_target t, const uint8_t *data, size_t size, int policy)
+{
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/fuzz-%s-%016" PRIx64 ".itr", dir, fuzz_target_name(t), hsh);
+	if (fuzz_itr_path(path, sizeof(path), fuzz_target_name(t), data, size))
+		return;
 	int saved = g_abort;
 	g_abort = 0;
 	run_one(t, data, size, policy, path);

@@ -96,7 +96,19 @@ struct vits_config;
  * physical commands, with a host) observed. */
 void fuzz_itr_header(struct itr_header *hd, const struct vits_config *vc, int host,
 		     const char *target);
+
+struct vits_host_config;
+/* The "vits-config" NOTE text (docs/trace-format.md) for vc, with the host's geometry
+ * and the physical queue bound physq when host is not NULL; extra (or NULL) is
+ * appended as more key=value words. */
+void fuzz_config_note(char *buf, size_t len, const struct vits_config *vc,
+		      const struct vits_host_config *host, uint32_t physq, const char *extra);
 #endif
+
+/* Where a campaign keeps the trace of a failing input: $FUZZ_ITR_DIR/fuzz-<target>-
+ * <hash of the input>.itr.  0, or -1 when FUZZ_ITR_DIR is not set. */
+int fuzz_itr_path(char *buf, size_t len, const char *target, const uint8_t *data,
+		  size_t size);
 
 /* ---- program building (seed generator, mutator) ----------------------------------- */
 

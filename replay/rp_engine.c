@@ -104,12 +104,8 @@ static void tcfg_field(struct rp_tcfg *t, const char *key, size_t kl, uint32_t v
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (strlen(f[i].k) == kl && !memcmp(f[i].k, key, kl)) {
-			/* policy and errmode: 0 is a value, so they are stored + 1 */
-			bool plus1 = f[i].off == offsetof(struct rp_tcfg, policy) ||
-				     f[i].off == offsetof(struct rp_tcfg, errmode);
-			*(uint32_t *)((char *)t + f[i].off) = plus1 ? v + 1 : v;
-			t->has_k |= i == 0;
-			t->has_squash |= i == 1;
+			*(uint32_t *)((char *)t + f[i].off) = v;
+			t->seen |= 1u << (f[i].off / sizeof(uint32_t));
 		}
 	}
 }
@@ -145,18 +141,18 @@ static void tcfg_read(struct rp_session *s)
 static void tcfg_apply(struct rp_session *s, struct vits_config *c)
 {
 	const struct rp_tcfg *t = &s->tcfg;
-	if (!s->o.invall_threshold && t->has_k)
+	if (!s->o.invall_threshold && RP_TCFG_HAS(t, k))
 		c->invall_threshold = t->k;
-	if (!s->o.sync_squash && t->has_squash)
+	if (!s->o.sync_squash && RP_TCFG_HAS(t, squash))
 		c->sync_squash = t->squash ? 1 : 0;
 	if (t->xlate)
 		c->xlate_cache = t->xlate;
 	if (t->memcap)
 		c->mem_cap = t->memcap;
-	if (s->o.budget < 0 && t->budget)
+	if (s->o.budget < 0 && RP_TCFG_HAS(t, budget))
 		c->budget = t->budget;
-	if (t->errmode)
-		c->error_mode = t->errmode - 1 ? VITS_ERRMODE_STALL : VITS_ERRMODE_SKIP;
+	if (RP_TCFG_HAS(t, errmode))
+		c->error_mode = t->errmode ? VITS_ERRMODE_STALL : VITS_ERRMODE_SKIP;
 }
 
 int rp_engine_build(struct rp_session *s)
@@ -201,8 +197,8 @@ int rp_engine_build(struct rp_session *s)
 	bool trace_policy = h->policy >= ITR_POL_FORWARD && h->policy <= ITR_POL_VIRTUAL;
 	if (s->o.policy >= 0)
 		c->policy = (uint8_t)s->o.policy;
-	else if (s->tcfg.policy && s->tcfg.policy - 1 < VITS_POLICY_COUNT)
-		c->policy = (uint8_t)(s->tcfg.policy - 1);  /* this domain's (multidomain) */
+	else if (RP_TCFG_HAS(&s->tcfg, policy) && s->tcfg.policy < VITS_POLICY_COUNT)
+		c->policy = (uint8_t)s->tcfg.policy;        /* this domain's (multidomain) */
 	else if (trace_policy)
 		c->policy = (uint8_t)(h->policy - ITR_POL_FORWARD);
 	else

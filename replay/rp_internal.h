@@ -128,16 +128,18 @@ struct rp_observe {
 
 /* Engine and host settings the 1.0 header does not carry, from a NOTE record
  * "vits-config k=.. squash=.. ..." before the first input (docs/trace-format.md,
- * "Configuration notes").  0 in a field: not given. */
+ * "Configuration notes").  A field the note does not give is 0, and its bit in seen
+ * is clear (RP_TCFG_HAS). */
 struct rp_tcfg {
-	bool present;
 	uint32_t k, squash, xlate, memcap, pcpus, plpis, peventid, physq;
 	uint32_t physdone;                      /* the host reported completion */
 	uint32_t policy, budget, errmode;       /* a domain's own, where one trace holds
-						 * several (0: the header's; policy and
-						 * errmode are stored + 1) */
-	bool has_k, has_squash;
+						 * several (otherwise the header's) */
+	uint32_t seen;                          /* bit i: the i-th field above was given */
+	bool present;
 };
+#define RP_TCFG_BIT(field) (1u << (offsetof(struct rp_tcfg, field) / sizeof(uint32_t)))
+#define RP_TCFG_HAS(t, field) (((t)->seen & RP_TCFG_BIT(field)) != 0)
 
 struct rp_session {
 	struct rp_opts o;
