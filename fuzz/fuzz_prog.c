@@ -801,15 +801,18 @@ static bool phys_allowed(unsigned gop, unsigned pop)
 {
 	switch (gop) {
 	/* CLEAR after MAPD V=0 and DISCARD: the pending state of other events mapping
-	 * the same LPI (aliases); INV after MAPTI: their configuration. */
+	 * the same LPI (aliases); INV after MAPTI: their configuration; CLEAR after a
+	 * re-read (MAPTI, INV, INVALL) that delivered an LPI the engine held pending:
+	 * the physical pending state merged into it (vits_policy_released). */
 	case ITS_OP_MAPD: return pop == ITS_OP_MAPD || pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR;
 	case ITS_OP_MAPTI:
-	case ITS_OP_MAPI: return pop == ITS_OP_MAPTI || pop == ITS_OP_INV;
+	case ITS_OP_MAPI: return pop == ITS_OP_MAPTI || pop == ITS_OP_INV || pop == ITS_OP_CLEAR;
 	case ITS_OP_MOVI: return pop == ITS_OP_MOVI;
 	case ITS_OP_DISCARD: return pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR;
 	case ITS_OP_CLEAR: return pop == ITS_OP_CLEAR;
-	case ITS_OP_INV: return pop == ITS_OP_INV;
-	case ITS_OP_INVALL: return pop == ITS_OP_INVALL || pop == ITS_OP_INV;
+	case ITS_OP_INV: return pop == ITS_OP_INV || pop == ITS_OP_CLEAR;
+	case ITS_OP_INVALL:
+		return pop == ITS_OP_INVALL || pop == ITS_OP_INV || pop == ITS_OP_CLEAR;
 	case ITS_OP_SYNC: return pop == ITS_OP_SYNC;
 	default: return false;
 	}
@@ -846,10 +849,11 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 	}
 	case ITS_OP_MAPTI: case ITS_OP_MAPI:
 		/* MAPTI, and an INV for each other event already mapping the LPI (its
-		 * configuration was just re-read: aliases follow). */
+		 * configuration was just re-read: aliases follow), and a CLEAR for each when
+		 * that delivered the LPI pending through them. */
 		return 1 + (pol == VITS_POLICY_VIRTUAL ? 0 :
-			    lpi_events(f, op == ITS_OP_MAPTI ? (uint32_t)its_cmd_get_pintid(c)
-							     : (uint32_t)its_cmd_get_eventid(c)));
+			    2 * lpi_events(f, op == ITS_OP_MAPTI ? (uint32_t)its_cmd_get_pintid(c)
+								 : (uint32_t)its_cmd_get_eventid(c)));
 	case ITS_OP_MOVI:
 		return 1;
 	case ITS_OP_DISCARD: case ITS_OP_CLEAR:
@@ -857,15 +861,17 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 		return event_lpi_events(f, c);
 	case ITS_OP_INV:
 		/* One INV per event mapping the LPI (1 unless aliased); eager and lazy only
-		 * when the host byte went stale, which the bound does not need to know. */
-		return pol == VITS_POLICY_VIRTUAL ? 0 : event_lpi_events(f, c);
+		 * when the host byte went stale, which the bound does not need to know.
+		 * A CLEAR per event too when the INV delivered the LPI the engine held. */
+		return pol == VITS_POLICY_VIRTUAL ? 0 : 2 * event_lpi_events(f, c);
 	case ITS_OP_INVALL:
-		/* An INVALL per pCPU, or up to K INVs, plus an INV per alias elsewhere. */
+		/* An INVALL per pCPU, or up to K INVs, plus an INV per alias elsewhere and a
+		 * CLEAR per event whose LPI it delivered from the engine's pending state. */
 		if (pol == VITS_POLICY_VIRTUAL)
 			return 0;
 		return (npc > f->cfg.hc.vits.invall_threshold || pol == VITS_POLICY_FORWARD
 				? npc : f->cfg.hc.vits.invall_threshold) +
-		       (unsigned)ref_event_count(f->r);
+		       2 * (unsigned)ref_event_count(f->r);
 	case ITS_OP_SYNC:
 		return npc;
 	default:

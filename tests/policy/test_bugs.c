@@ -211,8 +211,10 @@ static void bug_plpi_reuse_reorder(struct tstate *t, uint8_t p)
 /* ---- int_double ---------------------------------------------------------------------------
  * A disabled LPI of an assigned device: the device fires (pending physically), the
  * guest sends INT (pending virtually).  One LPI, one pending state: enabling it
- * (write + INV + SYNC) must deliver it once.  Engine: twice (the virtual copy at the
- * INV, the physical copy when the physical INV runs). */
+ * (write + INV + SYNC) must deliver it once.  Engine before the fix: twice (the
+ * virtual copy at the INV, the physical copy when the physical INV ran).  Now the INV
+ * that delivers the engine's pending LPI also CLEARs the physical one
+ * (vits_policy_released). */
 static void bug_int_double(struct tstate *t, uint8_t p)
 {
 	struct multihost *mh = world(p, 1, 0);
@@ -459,12 +461,11 @@ static void bug_clear_late_plpi(struct tstate *t, uint8_t p)
  * one.  The LPI is disabled; both devices fire.  Pending state belongs to the LPI, so
  * the two MSIs make it pending once; enabling it (write + INV + SYNC) delivers it
  * once (the reference model).  The engine holds the virtual event's pending state
- * itself and the assigned event's in the physical LPI, and cannot merge the two (the
- * ITS offers no way to read a physical LPI's pending state): it delivers twice under
- * forward, eager, lazy and lazy-global (virtual keeps host LPIs enabled, so the
- * physical interrupt reaches the engine at once and merges there).  A limit of
- * passing a device through: an extra delivery per pending source, never a lost one;
- * policy_random flags 65 (docs/policies.md). */
+ * itself and the assigned event's in the physical LPI.  Engine before the fix: twice
+ * under forward, eager, lazy and lazy-global (virtual keeps host LPIs enabled, so the
+ * physical interrupt reaches the engine at once and merges there).  Now the INV that
+ * delivers the engine's pending LPI CLEARs the aliases' physical LPIs: the MSIs merged
+ * into the one delivery (vits_policy_released); policy_random flags 65. */
 static void bug_aliased_pending_not_merged(struct tstate *t, uint8_t p)
 {
 	struct multihost *mh = world(p, 1, 0);
@@ -481,6 +482,39 @@ static void bug_aliased_pending_not_merged(struct tstate *t, uint8_t p)
 	T_EQ(t, "aliased_pending_not_merged: two MSIs, one pending LPI, enable: deliveries", 1,
 	     injections(d, L(0)));
 	oracle(t, mh, "aliased_pending_not_merged: oracle");
+	mh_destroy(mh);
+}
+
+/* ---- pending_split_window -------------------------------------------------------------------
+ * fuzz/open/multidomain-pending-split-eager, reduced to one event of an assigned device
+ * and no alias.  A disabled LPI is pending physically.  The guest writes an enabling
+ * byte and has not sent its INV yet: under eager the trap sets the host byte and sends
+ * INV, so the physical LPI reaches the host while the guest's configuration as last
+ * read still disables it, and the engine holds it pending.  The guest writes a disabling
+ * byte (the trap sends INV again) and the device fires: that MSI pends physically.
+ * Enabling (write + INV + SYNC) must deliver once: both MSIs made the one LPI pending.
+ * Engine before the fix, eager: twice (the engine's pending state at the INV, the
+ * physical one when the trap's INV ran). */
+static void bug_pending_split_window(struct tstate *t, uint8_t p)
+{
+	struct multihost *mh = world(p, 1, 0);
+	struct mh_domain *d = pt_dom(mh, 0);
+	setup(mh, d, 1, 0x100, 1, 0, 0, LPI_OFF);
+	mh_fire(d, 1, 0);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_ON);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_OFF);
+	mh_quiesce(mh);
+	mh_fire(d, 1, 0);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_ON);
+	struct its_cmd e[] = { its_mk_devev(ITS_OP_INV, 1, 0), its_mk_sync(0) };
+	pt_cmds(d, e, 2);
+	mh_quiesce(mh);
+	T_EQ(t, "pending_split_window: two MSIs while disabled, then enable: deliveries", 1,
+	     injections(d, L(0)));
+	oracle(t, mh, "pending_split_window: oracle");
 	mh_destroy(mh);
 }
 
@@ -559,6 +593,7 @@ static const struct bug bugs[] = {
 	{ "shared_lpi", bug_shared_lpi },
 	{ "shared_lpi_discard", bug_shared_lpi_discard },
 	{ "aliased_pending_not_merged", bug_aliased_pending_not_merged },
+	{ "pending_split_window", bug_pending_split_window },
 	{ "sync_after_unmap", bug_sync_after_unmap },
 	{ "lag_mapti_msi", bug_lag_mapti_msi },
 	{ "mapti_alias_pending", bug_mapti_alias_pending },

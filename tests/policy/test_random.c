@@ -26,10 +26,11 @@
  *             e.g. a MAPD V=0 of 8 events into a 3-slot queue).
  *          64 (with 1) aliases across pending sources: an INTID mapped by an assigned
  *             device's event and another event keeps pending state in two places
- *             (a physical LPI and the engine's), which the engine cannot merge: a
- *             passthrough limit (docs/policies.md, aliased_pending_not_merged).
- *   Flags 1, 4 and 32 (and their combinations) found engine bugs, now fixed, and
- *   pass; 2, 8, 16 and 64 trigger the limits of passthrough in docs/policies.md.
+ *             (a physical LPI and the engine's), which the engine merges by clearing
+ *             the physical one when it delivers its own (docs/policies.md,
+ *             aliased_pending_not_merged).
+ *   Flags 1, 4, 16, 32 and 64 (and their combinations) found engine bugs, now fixed,
+ *   and pass; 2 and 8 trigger the limits of passthrough in docs/policies.md.
  * On a failure it prints the seed, the sequence, the policy and the operations that
  * led there; rerun with that seed, 1 sequence, that first sequence.
  */

@@ -266,7 +266,8 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 		vits_policy_mapped(v, d, (uint32_t)ev);
 	/* Pending state and configuration are per INTID: an LPI already pending
 	 * through another event mapping it is delivered if the byte read enables it. */
-	vits_lpi_try_deliver(v, (uint32_t)intid);
+	if (vits_lpi_try_deliver(v, (uint32_t)intid) && v->host != NULL)
+		vits_policy_released(v, d, (uint32_t)ev, false);
 	return VITS_R_NONE;
 }
 
@@ -361,7 +362,8 @@ static enum vits_reason cmd_inv(struct vits *v, const struct its_cmd *c)
 	vits_lpi_read_cfg(v, r.ite->intid);
 	if (v->host != NULL)
 		vits_policy_inv(v, r.d, r.ev);     /* an unassigned event may alias one */
-	vits_lpi_try_deliver(v, r.ite->intid);
+	if (vits_lpi_try_deliver(v, r.ite->intid) && v->host != NULL)
+		vits_policy_released(v, r.d, r.ev, true);
 	return VITS_R_NONE;
 }
 
@@ -390,7 +392,8 @@ static enum vits_reason cmd_invall(struct vits *v, const struct its_cmd *c)
 			if (ite->icid != icid)
 				continue;
 			vits_lpi_read_cfg(v, ite->intid);
-			vits_lpi_try_deliver(v, ite->intid);
+			if (vits_lpi_try_deliver(v, ite->intid) && v->host != NULL)
+				vits_policy_released(v, d, e, true);
 		}
 	}
 	vits_policy_invall(v, (uint32_t)icid);

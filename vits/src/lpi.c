@@ -49,11 +49,12 @@ void vits_lpi_read_cfg(struct vits *v, uint32_t intid)
 	v->lpi_cfg[i] = b;
 }
 
-void vits_lpi_try_deliver(struct vits *v, uint32_t intid)
+/* Deliver the LPI if it is pending and enabled; true when it was delivered. */
+bool vits_lpi_try_deliver(struct vits *v, uint32_t intid)
 {
 	uint32_t i = intid - LPI_INTID_BASE;
 	if (!v->lpi_pending[i] || !(v->lpi_cfg[i] & LPI_CFG_ENABLE))
-		return;
+		return false;
 	v->lpi_pending[i] = 0;
 	v->st.injections++;
 	v->ops.inject(v->ctx, v->lpi_pvcpu[i], intid);
@@ -63,6 +64,7 @@ void vits_lpi_try_deliver(struct vits *v, uint32_t intid)
 		ev.u.inject.intid = intid;
 		vits_trace(v, &ev);
 	}
+	return true;
 }
 
 void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu)

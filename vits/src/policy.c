@@ -210,6 +210,28 @@ void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev)
 		inv_aliases(v, d->ites[ev].intid, d, ev);
 }
 
+/*
+ * A re-read (INV, INVALL, MAPTI/MAPI of an alias) just delivered an LPI the engine
+ * held pending: a physical LPI arrived while the guest's configuration, as last read,
+ * disabled it.  MSIs that came later may have pended on the physical LPIs mapping the
+ * same INTID behind a host byte that disabled it (the guest's newer byte under eager
+ * and lazy-global, an INV still queued under forward, an alias on another device, an
+ * INT beside a device MSI).  Architecturally they merged into the one pending LPI just
+ * delivered, so they are cleared: a physical CLEAR each, after which the host drops
+ * their late arrivals (VITS_R_CLEARED) and the pending state lived in one place.
+ * Virtual keeps host LPIs enabled, so a physical LPI never waits there.  with_own:
+ * (d, ev)'s own physical LPI too (not for a MAPTI, whose physical LPI is new).
+ */
+void vits_policy_released(struct vits *v, struct vits_dev *d, uint32_t ev, bool with_own)
+{
+	if (v->cfg.policy == VITS_POLICY_VIRTUAL)
+		return;
+	if (with_own && d->ites[ev].plpi)
+		vits_phys_clear_ite(v, d, ev);
+	if (vits_lpi_aliased(v, d->ites[ev].intid))
+		vits_policy_clear_aliases(v, d->ites[ev].intid, d, ev);
+}
+
 /* Visit the domain's assigned events of collection icid: fn(v, d, ev). */
 static void for_each_assigned(struct vits *v, uint32_t icid,
 			      void (*fn)(struct vits *v, struct vits_dev *d, uint32_t ev,

@@ -219,7 +219,7 @@ VITS_INTERNAL bool vits_intid_valid(const struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_lpi_read_cfg(struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu);
 VITS_INTERNAL void vits_lpi_clear_pending(struct vits *v, uint32_t intid);
-VITS_INTERNAL void vits_lpi_try_deliver(struct vits *v, uint32_t intid);
+VITS_INTERNAL bool vits_lpi_try_deliver(struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_lpi_reset(struct vits *v);
 VITS_INTERNAL void vits_lpi_mapped(struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_lpi_unmapped(struct vits *v, uint32_t intid);
@@ -273,6 +273,8 @@ VITS_INTERNAL void vits_phys_sync_marked(struct vits *v);
 
 VITS_INTERNAL uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg);
 VITS_INTERNAL void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
+VITS_INTERNAL void vits_policy_released(struct vits *v, struct vits_dev *d, uint32_t ev,
+					  bool with_own);
 VITS_INTERNAL void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_policy_clear_aliases(struct vits *v, uint32_t intid,
 					     const struct vits_dev *skip_d, uint32_t skip_ev);
