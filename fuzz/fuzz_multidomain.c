@@ -88,10 +88,6 @@ struct md {
 	/* unassignments answered VITS_E_AGAIN: the embedder repeats them */
 	struct { struct mh_domain *d; uint32_t vdev; } unassign[16];
 	bool disabled[MH_MAX_DOMAINS];   /* per domain index: GITS_CTLR.Enabled = 0 */
-	/* Per domain: LPIs that MAPTIs queued since the guest queue last drained name
-	 * (the model sees a mapping only once the engine ran it), assigned bit 31. */
-	uint32_t qmap[MD_SLOTS][32];
-	unsigned nqmap[MD_SLOTS];
 	unsigned nunassign;
 #ifndef FUZZ_NO_TRACE
 	struct itr_writer *itr;          /* the trace of this run (--itr, FUZZ_ITR_DIR) */
@@ -382,80 +378,33 @@ static struct its_cmd md_build(const struct mh_domain *d, const uint8_t *p)
 	}
 }
 
-/* Does an event of an assigned device use the collection (by icid) or the LPI (by
- * intid)? */
+/* Does an event of an assigned device target collection icid? */
 struct md_use {
 	const struct mh_domain *d;
-	bool by_intid;
-	uint64_t key;
-	bool assigned, any;
+	uint64_t icid;
+	bool assigned;
 };
 
 static int md_use_fn(void *arg, const struct ref_event *e)
 {
 	struct md_use *u = arg;
-	if ((u->by_intid ? e->intid : e->icid) != u->key)
-		return 0;
-	u->any = true;
-	if (mh_pdevid(u->d, e->devid) >= 0)
+	if (e->icid == u->icid && mh_pdevid(u->d, e->devid) >= 0)
 		u->assigned = true;
-	return 0;
+	return u->assigned;
 }
 
 /* Keep the guest away from the limits of passthrough (docs/policies.md), which the
- * oracle would report:
- * - INT of an assigned device's event: the engine makes the LPI pending virtually
- *   while the physical ITS may hold it pending from an MSI, and delivers both
- *   (int_double).  The target sends an INV instead.
- * - MAPC V=0 of a collection that assigned events target: an interrupt the physical
- *   ITS holds pending for them is dropped when it reaches the host, where the
- *   architecture keeps it pending on its redistributor (unmapped_collection_lost).
- *   The target sends a SYNC instead.
- * - MAPTI/MAPI of an LPI another event maps, where either is an assigned device's:
- *   the LPI's pending state would live in two places, which the engine cannot merge
- *   (aliased_pending_not_merged).  The target sends a SYNC instead. */
-/* Would mapping intid (by an assigned device's event: mine) alias it across an
- * assigned device, counting MAPTIs queued but not yet run? */
-static bool md_alias_crosses(struct md *m, const struct mh_domain *d, uint64_t intid,
-			     bool mine)
-{
-	unsigned s = d->index % MD_SLOTS;
-	struct vits_queue_info q;
-	if (vits_query_queue(d->h->vits, &q) == 0 && q.creadr == q.cwriter &&
-	    q.cwriter == d->h->drv.wptr && !vits_work_pending(d->h->vits))
-		m->nqmap[s] = 0;        /* drained (nothing written and not kicked either):
-					 * the model holds every mapping */
-	struct md_use u = { d, true, intid, false, false };
-	ref_foreach_event(d->ref, md_use_fn, &u);
-	for (unsigned i = 0; i < m->nqmap[s]; i++)
-		if ((m->qmap[s][i] & 0x7fffffffu) == intid) {
-			u.any = true;
-			u.assigned |= m->qmap[s][i] >> 31;
-		}
-	if (u.any && (u.assigned || mine))
-		return true;
-	if (m->nqmap[s] < 32)
-		m->qmap[s][m->nqmap[s]++] = (uint32_t)intid | (mine ? 1u << 31 : 0);
-	return false;
-}
-
-static void md_no_limits(struct md *m, const struct mh_domain *d, struct its_cmd *c)
+ * oracle would report: MAPC V=0 of a collection that assigned events target.  An
+ * interrupt the physical ITS holds pending for them is dropped when it reaches the
+ * host, where the architecture keeps it pending on its redistributor
+ * (unmapped_collection_lost).  The target sends a SYNC instead. */
+static void md_no_limits(const struct mh_domain *d, struct its_cmd *c)
 {
 	unsigned op = (unsigned)its_cmd_get_opcode(c);
-	uint64_t dev = its_cmd_get_devid(c);
-	if (op == ITS_OP_INT && dev <= UINT32_MAX && mh_pdevid(d, (uint32_t)dev) >= 0)
-		*c = its_mk_devev(ITS_OP_INV, (uint32_t)dev, (uint32_t)its_cmd_get_eventid(c));
 	if (op == ITS_OP_MAPC && !its_cmd_get_valid(c)) {
-		struct md_use u = { d, false, its_cmd_get_icid(c), false, false };
+		struct md_use u = { d, its_cmd_get_icid(c), false };
 		ref_foreach_event(d->ref, md_use_fn, &u);
 		if (u.assigned)
-			*c = its_mk_sync(0);
-	}
-	if (op == ITS_OP_MAPTI || op == ITS_OP_MAPI) {
-		uint64_t intid = op == ITS_OP_MAPTI ? its_cmd_get_pintid(c)
-						    : its_cmd_get_eventid(c);
-		bool mine = dev <= UINT32_MAX && mh_pdevid(d, (uint32_t)dev) >= 0;
-		if (intid <= 0x7fffffffu && md_alias_crosses(m, d, intid, mine))
 			*c = its_mk_sync(0);
 	}
 }
@@ -490,13 +439,6 @@ static bool md_can_fire(struct md *m, struct mh_domain *d, uint32_t vdev, uint32
 	/* The device itself raises only EventIDs its physical ITT has (the engine keeps
 	 * the guest's larger ones virtual only, docs/semantics.md). */
 	if (ev >> (m->mh->cfg.host.peventid_bits - 1) >> 1)
-		return false;
-	/* Not while a guest command of the domain is in flight: an MSI racing an INV or
-	 * INVALL that disables the LPI can be delivered to the host under the old
-	 * setting and held pending by the engine under the new one, while later MSIs
-	 * pend physically: pending state in two places, one extra delivery (the
-	 * aliased_pending_not_merged limit of docs/policies.md). */
-	if (d->alive && vits_work_pending(d->h->vits))
 		return false;
 	return pdev >= MD_MAX_PDEV ||
 	       pits_get_stats(m->mh->pits)->processed >= m->pdev_last[pdev];
@@ -587,7 +529,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		if (!(d = md_dom(m, p[6], true)))
 			return;
 		c = md_build(d, p);
-		md_no_limits(m, d, &c);
+		md_no_limits(d, &c);
 		if (p[5] & 2)
 			mh_submit(d, &c, 1);
 		else if (harness_queue_cmd(d->h, &c))
@@ -597,7 +539,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		if (!(d = md_dom(m, p[31], true)))
 			return;
 		its_cmd_from_bytes(&c, p);
-		md_no_limits(m, d, &c);
+		md_no_limits(d, &c);
 		mh_submit(d, &c, 1);
 		break;
 	case FZ_OP_BURST: {
@@ -609,7 +551,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		for (unsigned i = 0; i < n; i++) {
 			t[2] = (uint8_t)(p[2] + i);
 			cs[i] = md_build(d, t);
-			md_no_limits(m, d, &cs[i]);
+			md_no_limits(d, &cs[i]);
 		}
 		mh_submit(d, cs, n);
 		break;
