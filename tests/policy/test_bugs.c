@@ -485,6 +485,36 @@ static void bug_aliased_pending_not_merged(struct tstate *t, uint8_t p)
 	mh_destroy(mh);
 }
 
+/* ---- aliased_physical_pending -----------------------------------------------------------------
+ * Two events of an assigned device map one LPI, so it has two physical LPIs.  The LPI
+ * is disabled; both events fire: each physical LPI latches its MSI.  Pending state
+ * belongs to the LPI, so enabling it (write + INV + SYNC) must deliver once.  Engine:
+ * the physical INVs release both physical LPIs, each reaches the host enabled, and the
+ * engine cannot tell the second from a new MSI after the first delivery: twice under
+ * forward, eager, lazy and lazy-global (virtual keeps host LPIs enabled: they merge in
+ * the engine).  A limit of passing a device through (docs/policies.md); found by the
+ * multidomain fuzzer once it generated aliases again. */
+static void bug_aliased_physical_pending(struct tstate *t, uint8_t p)
+{
+	struct multihost *mh = world(p, 1, 0);
+	struct mh_domain *d = pt_dom(mh, 0);
+	setup(mh, d, 1, 0x100, 1, 0, 0, LPI_OFF);
+	struct its_cmd a[] = { its_mk_mapti(1, 1, L(0), 0), its_mk_sync(0) };
+	pt_cmds(d, a, 2);
+	mh_quiesce(mh);
+	mh_fire(d, 1, 0);
+	mh_fire(d, 1, 1);
+	mh_quiesce(mh);
+	mh_prop_write(d, L(0), LPI_ON);
+	struct its_cmd e[] = { its_mk_devev(ITS_OP_INV, 1, 0), its_mk_sync(0) };
+	pt_cmds(d, e, 2);
+	mh_quiesce(mh);
+	T_EQ(t, "aliased_physical_pending: two MSIs, one pending LPI, enable: deliveries", 1,
+	     injections(d, L(0)));
+	oracle(t, mh, "aliased_physical_pending: oracle");
+	mh_destroy(mh);
+}
+
 /* ---- pending_split_window -------------------------------------------------------------------
  * fuzz/open/multidomain-pending-split-eager, reduced to one event of an assigned device
  * and no alias.  A disabled LPI is pending physically.  The guest writes an enabling
@@ -594,6 +624,7 @@ static const struct bug bugs[] = {
 	{ "shared_lpi_discard", bug_shared_lpi_discard },
 	{ "aliased_pending_not_merged", bug_aliased_pending_not_merged },
 	{ "pending_split_window", bug_pending_split_window },
+	{ "aliased_physical_pending", bug_aliased_physical_pending },
 	{ "sync_after_unmap", bug_sync_after_unmap },
 	{ "lag_mapti_msi", bug_lag_mapti_msi },
 	{ "mapti_alias_pending", bug_mapti_alias_pending },
