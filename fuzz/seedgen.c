@@ -190,6 +190,30 @@ static void gen_common(struct prog *p, const char *root, const char *t, unsigned
 	cmd(p, INVALL, 3, 0, 0, 0, 0);
 	cmd(p, SYNC, 0, 0, 0, 0, KICK);
 	save(p, root, t, "kut-its-pending-migration");
+	/* A Linux driver's interrupts through the translation cache: a device (not
+	 * assigned) with two vectors fires (the MSIs fill the cache), one vector's affinity
+	 * changes (MOVI), a CPU goes away and its collection is retargeted (MAPC), the driver
+	 * frees the other vector (mask, INV, DISCARD) and the device fires it once more (a
+	 * late MSI, which the ITS drops), then the moved one. */
+	h_make(h, 3, 0, host_default, 1, 0, 0, 0);
+	hdr(p, h);
+	boot(p, 4);
+	probe(p, 4, 2, 0);
+	msis(p, 4, 2);
+	cmd(p, MOVI, 4, 1, 0, 2, 0);
+	cmd(p, SYNC, 2, 0, 0, 0, KICK);
+	op(p, FZ_OP_MSI, 4, 1, 0);
+	cmd(p, MAPC, 0, 3, 0, 0, 0);
+	cmd(p, SYNC, 3, 0, 0, 0, KICK);
+	op(p, FZ_OP_MSI, 4, 0, 0);
+	op(p, FZ_OP_PROP, 16, 0xa2, 0);
+	cmd(p, INV, 4, 0, 0, 0, 0);
+	cmd(p, SYNC, 3, 0, 0, 0, 0);
+	cmd(p, DISCARD, 4, 0, 0, 0, 0);
+	cmd(p, SYNC, 3, 0, 0, 0, KICK);
+	op(p, FZ_OP_MSI, 4, 0, 0);
+	op(p, FZ_OP_MSI, 4, 1, 0);
+	save(p, root, t, "linux-msi-affinity-free");
 	/* Design discussion: a guest toggling enable bits, INV storms and INVALLs, under
 	 * lazy with a threshold K = 2 and SYNC squashing. */
 	h_make(h, 1, 0, host_default, 2, 0, 0, 0);
