@@ -28,7 +28,9 @@
  * run (the end-of-input settle and oracles still are).  Without it the corpus drifts
  * to inputs that replay a full queue hundreds of times (libFuzzer's hit-count
  * buckets reward every doubling), at ~1 us a command. */
+#ifndef FZ_MAX_CMDS
 #define FZ_MAX_CMDS  2048u
+#endif
 
 /* Operation kinds; the kind byte is taken modulo FZ_OP_COUNT. */
 enum fz_op_kind {

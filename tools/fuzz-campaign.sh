@@ -61,15 +61,7 @@ run_one() {
 	w=$OUTD/$t
 	rm -rf "$w"
 	mkdir -p "$w/new" "$w/findings" "$ROOT/corpus/$t"
-	opts=""
-	if [ -f "$ROOT/fuzz/$t.options" ]; then
-		for kv in $(sed -n 's/^\([a-z_]*\) *= *\([^ ]*\)$/\1=\2/p' "$ROOT/fuzz/$t.options"); do
-			case $kv in
-			dict=*) opts="$opts -dict=$ROOT/fuzz/dict/${kv#dict=}" ;;
-			*) opts="$opts -$kv" ;;
-			esac
-		done
-	fi
+	opts=$(sh "$ROOT/tools/fuzz-options.sh" "$t")
 	FUZZ_ITR_DIR=$w/findings "$bin" -max_total_time="$SECS" -print_final_stats=1 \
 		-artifact_prefix="$w/findings/" $opts ${FUZZ_FORK:-} \
 		"$w/new" "$ROOT/corpus/$t" >"$w/fuzz.log" 2>&1

@@ -66,9 +66,10 @@ one() {
 	seeds=$ROOT/corpus/$target
 	[ "${ZOO_NO_SEEDS:-0}" = 1 ] && seeds=
 	start=$(date +%s.%N)
-	"$d/build/bin/fuzz-$target" -max_total_time="$SECS" -max_len=4096 -timeout=10 \
-		-print_final_stats=1 -artifact_prefix="$d/artifacts/" \
-		-dict="$ROOT/fuzz/dict/$target.dict" "$d/work" $seeds \
+	# The target's own options (max_len, timeout, dictionary), as campaigns use.
+	"$d/build/bin/fuzz-$target" -max_total_time="$SECS" \
+		$(sh "$ROOT/tools/fuzz-options.sh" "$target") \
+		-print_final_stats=1 -artifact_prefix="$d/artifacts/" "$d/work" $seeds \
 		>"$d/fuzz.log" 2>&1
 	end=$(date +%s.%N)
 	t=$(echo "$end $start" | awk '{printf "%.1f", $1 - $2}')
