@@ -16,6 +16,10 @@
  *   virtual      host LPIs are enabled at MAPTI and stay so; enable and priority
  *                live only in the guest's virtual state (Xen today).
  *
+ * Whatever the policy, the physical LPIs of an aliased LPI (mapped by two or more
+ * events of the domain) keep an enabled host byte, as virtual keeps every one, so
+ * their MSIs merge into one pending state in the engine (vits_policy_host_cfg).
+ *
  * Under eager and the lazy policies the engine also mirrors the host table, and a
  * guest INV/INVALL reaches the physical ITS whenever the host byte of an event's LPI
  * differs from what the guest just invalidated: a trap only reaches one event when
@@ -175,6 +179,17 @@ void vits_policy_clear_aliases(struct vits *v, uint32_t intid, const struct vits
 	}
 }
 
+/* An LPI left to one event: trapped writes reach it through the reverse map again
+ * (eager and lazy keep one), not through a walk. */
+static void rmap_point(struct vits *v, const struct vits_dev *d, uint32_t ev)
+{
+	if (v->rmap == NULL)
+		return;
+	struct vits_rmap *r = &v->rmap[d->ites[ev].intid - LPI_INTID_BASE];
+	r->devid = d->devid;
+	r->eventid = ev;
+}
+
 /* Mark (in lpi_mark) the aliased LPIs of device dev's events; true when any. */
 bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
 {
@@ -203,8 +218,10 @@ void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev)
 		if (d == dev || !(v->lpi_mark[i / 64] >> (i % 64) & 1))
 			continue;
 		vits_phys_clear_ite(v, d, e);
-		if (v->cfg.policy != VITS_POLICY_VIRTUAL && !vits_lpi_aliased(v, ite->intid))
+		if (v->cfg.policy != VITS_POLICY_VIRTUAL && !vits_lpi_aliased(v, ite->intid)) {
 			inv_event(v, d, e);
+			rmap_point(v, d, e);
+		}
 	}
 	vits_memset(v->lpi_mark, 0, sizeof(*v->lpi_mark) * ((v->nr_lpis + 63) / 64));
 }
@@ -223,6 +240,7 @@ void vits_policy_unaliased(struct vits *v, uint32_t intid)
 	for_each_plpi_event(v, d, e, ite) {
 		if (ite->intid == intid) {
 			inv_event(v, d, e);
+			rmap_point(v, d, e);
 			return;
 		}
 	}
