@@ -88,10 +88,6 @@ struct md {
 	/* unassignments answered VITS_E_AGAIN: the embedder repeats them */
 	struct { struct mh_domain *d; uint32_t vdev; } unassign[16];
 	bool disabled[MH_MAX_DOMAINS];   /* per domain index: GITS_CTLR.Enabled = 0 */
-	/* Per domain: LPIs that assigned devices' MAPTIs queued since the guest queue last
-	 * drained name (md_alias_physical). */
-	uint32_t qmap[MD_SLOTS][32];
-	unsigned nqmap[MD_SLOTS];
 	unsigned nunassign;
 #ifndef FUZZ_NO_TRACE
 	struct itr_writer *itr;          /* the trace of this run (--itr, FUZZ_ITR_DIR) */
@@ -382,69 +378,33 @@ static struct its_cmd md_build(const struct mh_domain *d, const uint8_t *p)
 	}
 }
 
-/* Does an event of an assigned device use the collection (by icid) or the LPI (by
- * intid)? */
+/* Does an event of an assigned device use the collection? */
 struct md_use {
 	const struct mh_domain *d;
-	bool by_intid;
-	uint64_t key;
+	uint64_t icid;
 	bool assigned;
 };
 
 static int md_use_fn(void *arg, const struct ref_event *e)
 {
 	struct md_use *u = arg;
-	if ((u->by_intid ? e->intid : e->icid) == u->key && mh_pdevid(u->d, e->devid) >= 0)
+	if (e->icid == u->icid && mh_pdevid(u->d, e->devid) >= 0)
 		u->assigned = true;
 	return u->assigned;
 }
 
-/* Would mapping intid by an assigned device's event alias it with another assigned
- * device's event, counting MAPTIs queued but not yet run (the model sees a mapping
- * only once the engine ran it)? */
-static bool md_alias_physical(struct md *m, const struct mh_domain *d, uint64_t intid)
-{
-	unsigned s = d->index % MD_SLOTS;
-	struct vits_queue_info q;
-	if (vits_query_queue(d->h->vits, &q) == 0 && q.creadr == q.cwriter &&
-	    q.cwriter == d->h->drv.wptr && !vits_work_pending(d->h->vits))
-		m->nqmap[s] = 0;        /* drained (nothing written and not kicked either):
-					 * the model holds every mapping */
-	struct md_use u = { d, true, intid, false };
-	ref_foreach_event(d->ref, md_use_fn, &u);
-	for (unsigned i = 0; i < m->nqmap[s] && !u.assigned; i++)
-		u.assigned = m->qmap[s][i] == intid;
-	if (u.assigned)
-		return true;
-	if (m->nqmap[s] < 32)
-		m->qmap[s][m->nqmap[s]++] = (uint32_t)intid;
-	return false;
-}
-
 /* Keep the guest away from the limits of passthrough (docs/policies.md), which the
- * oracle would report:
- * - MAPC V=0 of a collection that assigned events target: an interrupt the physical
- *   ITS holds pending for them is dropped when it reaches the host, where the
- *   architecture keeps it pending on its redistributor (unmapped_collection_lost).
- *   The target sends a SYNC instead.
- * - MAPTI/MAPI by an assigned device's event of an LPI another assigned device's event
- *   maps: the LPI's pending state would live in two physical LPIs, which the engine
- *   cannot merge (aliased_physical_pending).  The target sends a SYNC instead. */
-static void md_no_limits(struct md *m, const struct mh_domain *d, struct its_cmd *c)
+ * oracle would report: MAPC V=0 of a collection that assigned events target.  An
+ * interrupt the physical ITS holds pending for them is dropped when it reaches the
+ * host, where the architecture keeps it pending on its redistributor
+ * (unmapped_collection_lost).  The target sends a SYNC instead. */
+static void md_no_limits(const struct mh_domain *d, struct its_cmd *c)
 {
 	unsigned op = (unsigned)its_cmd_get_opcode(c);
-	uint64_t dev = its_cmd_get_devid(c);
 	if (op == ITS_OP_MAPC && !its_cmd_get_valid(c)) {
-		struct md_use u = { d, false, its_cmd_get_icid(c), false };
+		struct md_use u = { d, its_cmd_get_icid(c), false };
 		ref_foreach_event(d->ref, md_use_fn, &u);
 		if (u.assigned)
-			*c = its_mk_sync(0);
-	}
-	if ((op == ITS_OP_MAPTI || op == ITS_OP_MAPI) && dev <= UINT32_MAX &&
-	    mh_pdevid(d, (uint32_t)dev) >= 0) {
-		uint64_t intid = op == ITS_OP_MAPTI ? its_cmd_get_pintid(c)
-						    : its_cmd_get_eventid(c);
-		if (intid <= 0x7fffffffu && md_alias_physical(m, d, intid))
 			*c = its_mk_sync(0);
 	}
 }
@@ -569,7 +529,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		if (!(d = md_dom(m, p[6], true)))
 			return;
 		c = md_build(d, p);
-		md_no_limits(m, d, &c);
+		md_no_limits(d, &c);
 		if (p[5] & 2)
 			mh_submit(d, &c, 1);
 		else if (harness_queue_cmd(d->h, &c))
@@ -579,7 +539,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		if (!(d = md_dom(m, p[31], true)))
 			return;
 		its_cmd_from_bytes(&c, p);
-		md_no_limits(m, d, &c);
+		md_no_limits(d, &c);
 		mh_submit(d, &c, 1);
 		break;
 	case FZ_OP_BURST: {
@@ -591,7 +551,7 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		for (unsigned i = 0; i < n; i++) {
 			t[2] = (uint8_t)(p[2] + i);
 			cs[i] = md_build(d, t);
-			md_no_limits(m, d, &cs[i]);
+			md_no_limits(d, &cs[i]);
 		}
 		mh_submit(d, cs, n);
 		break;

@@ -801,14 +801,19 @@ static bool phys_allowed(unsigned gop, unsigned pop)
 {
 	switch (gop) {
 	/* CLEAR after MAPD V=0 and DISCARD: the pending state of other events mapping
-	 * the same LPI (aliases); INV after MAPTI: their configuration; CLEAR after a
-	 * re-read (MAPTI, INV, INVALL) that delivered an LPI the engine held pending:
-	 * the physical pending state merged into it (vits_policy_released). */
-	case ITS_OP_MAPD: return pop == ITS_OP_MAPD || pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR;
+	 * the same LPI (aliases); INV after MAPD and DISCARD: an event left alone on its
+	 * LPI gets the guest's byte back (vits_policy_host_cfg); INV after MAPTI: the
+	 * aliases' configuration; CLEAR after a re-read (MAPTI, INV, INVALL) that
+	 * delivered an LPI the engine held pending: the physical pending state merged
+	 * into it (vits_policy_released). */
+	case ITS_OP_MAPD:
+		return pop == ITS_OP_MAPD || pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR ||
+		       pop == ITS_OP_INV;
 	case ITS_OP_MAPTI:
 	case ITS_OP_MAPI: return pop == ITS_OP_MAPTI || pop == ITS_OP_INV || pop == ITS_OP_CLEAR;
 	case ITS_OP_MOVI: return pop == ITS_OP_MOVI;
-	case ITS_OP_DISCARD: return pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR;
+	case ITS_OP_DISCARD:
+		return pop == ITS_OP_DISCARD || pop == ITS_OP_CLEAR || pop == ITS_OP_INV;
 	case ITS_OP_CLEAR: return pop == ITS_OP_CLEAR;
 	case ITS_OP_INV: return pop == ITS_OP_INV || pop == ITS_OP_CLEAR;
 	case ITS_OP_INVALL:
@@ -843,7 +848,8 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 	switch (op) {
 	case ITS_OP_MAPD: {
 		/* DISCARD per physically mapped event of the device, MAPD V=0, MAPD V=1,
-		 * and a CLEAR per event elsewhere sharing an LPI with the device's. */
+		 * and per event elsewhere sharing an LPI with the device's a CLEAR, and an
+		 * INV when it is left alone on its LPI (not under virtual). */
 		int pd = pdev_index(f, PDEV_BASE + its_cmd_get_devid(c));
 		return 2 + (pd >= 0 ? pcount(f, pd) : 0) + 2 * (unsigned)ref_event_count(f->r);
 	}
@@ -856,7 +862,13 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 								 : (uint32_t)its_cmd_get_eventid(c)));
 	case ITS_OP_MOVI:
 		return 1;
-	case ITS_OP_DISCARD: case ITS_OP_CLEAR:
+	case ITS_OP_DISCARD: {
+		/* its own, a CLEAR per other event mapping the LPI, and when one other
+		 * is left, an INV giving it the guest's byte back (not under virtual) */
+		unsigned n = event_lpi_events(f, c);
+		return n + (pol != VITS_POLICY_VIRTUAL && n == 2);
+	}
+	case ITS_OP_CLEAR:
 		/* its own, and a CLEAR per other event mapping the LPI */
 		return event_lpi_events(f, c);
 	case ITS_OP_INV:
@@ -1532,17 +1544,24 @@ static void check_state(struct fz *f, bool final)
 			struct vits_event_info ei;
 			if (vits_query_event(v, p->pdev, p->ev, &ei) != 0 || ei.plpi != i + LPI_INTID_BASE)
 				continue;
+			/* An LPI two or more events map stays enabled whatever the guest
+			 * wrote: its pending state lives in the engine (vits_policy_host_cfg). */
 			struct ref_lpi rl;
-			if (gdirty_get(f, ei.intid) || ref_query_lpi(f->r, ei.intid, &rl) || rl.mapped != 1)
+			if (ref_query_lpi(f->r, ei.intid, &rl) || rl.mapped == 0)
+				continue;
+			bool aliased = rl.mapped > 1;
+			if (!aliased && gdirty_get(f, ei.intid))
 				continue;
 			struct vits_lpi_info li;
 			vits_query_lpi(v, ei.intid, &li);
-			unsigned want = f->cfg.hc.vits.policy == VITS_POLICY_VIRTUAL ? 1 : (li.cfg & 1);
+			unsigned want = f->cfg.hc.vits.policy == VITS_POLICY_VIRTUAL || aliased ? 1 :
+					(li.cfg & 1);
 			if ((p->cache & 1) != want)
 				FAIL_RET(f, "storm/freshness: after INV+SYNC, pLPI %u of (dev %u, "
-					       "ev %u, LPI %u) is %s on the physical ITS, the guest has it "
+					       "ev %u, LPI %u%s) is %s on the physical ITS, the guest has it "
 					       "%s (host byte %#x, guest %#x)", i + LPI_INTID_BASE, p->pdev,
-					       p->ev, ei.intid, (p->cache & 1) ? "enabled" : "disabled",
+					       p->ev, ei.intid, aliased ? ", aliased" : "",
+					       (p->cache & 1) ? "enabled" : "disabled",
 					       (li.cfg & 1) ? "enabled" : "disabled",
 					       host_byte(f, i + LPI_INTID_BASE), li.cfg);
 		}

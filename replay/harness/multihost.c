@@ -1001,12 +1001,17 @@ static int mh_chk_model_event(void *arg, const struct ref_event *re)
 	pits_lpi_cfg(mh->pits, plpi, &pcfg);
 	ref_query_lpi(d->ref, re->intid, &rl);
 	const struct mh_env *e = mh_env_of(d, re->intid);
-	bool want_equal = d->policy == VITS_POLICY_FORWARD ||
-			  (mh_traps(d) && e && e->window == 0);
-	if (d->policy == VITS_POLICY_VIRTUAL && !(pcfg & 1))
-		return mh_fail(k->msg, k->len, "domain %u event (%#x, %#x): virtual policy, "
+	/* Virtual keeps every host LPI enabled; the other policies do so for an LPI two
+	 * or more events of the domain map (its pending state lives in the engine). */
+	bool want_enabled = d->policy == VITS_POLICY_VIRTUAL || rl.mapped > 1;
+	bool want_equal = !want_enabled && (d->policy == VITS_POLICY_FORWARD ||
+					    (mh_traps(d) && e && e->window == 0));
+	if (want_enabled && !(pcfg & 1))
+		return mh_fail(k->msg, k->len, "domain %u event (%#x, %#x) intid %u: %s, "
 			       "physical LPI %u is disabled (cfg %#x)", d->index, re->devid,
-			       re->eventid, plpi, pcfg);
+			       re->eventid, re->intid,
+			       d->policy == VITS_POLICY_VIRTUAL ? "virtual policy" : "aliased LPI",
+			       plpi, pcfg);
 	if (want_equal && pcfg != rl.cfg)
 		return mh_fail(k->msg, k->len, "domain %u event (%#x, %#x) intid %u: guest "
 			       "configuration as last invalidated %#x, physical LPI %u uses %#x",

@@ -128,14 +128,13 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 	if (!d->valid)
 		return;
 	/* The device's LPIs that other devices' events also map: their pending state
-	 * goes too, one CLEAR per such event (not per pair: a guest aliasing many events
-	 * must not get quadratic work).  A teardown unmaps everything anyway. */
+	 * goes too, one CLEAR per such event, and one left the only event mapping its
+	 * LPI gets its guest byte back with an INV (not per pair: a guest aliasing many
+	 * events must not get quadratic work).  A teardown unmaps everything anyway. */
 	bool aliases = v->host != NULL && v->nr_aliased != 0 &&
 		       v->cur_cause != VITS_CAUSE_TEARDOWN && vits_policy_mark_aliased(v, d);
 	if (d->assigned)
 		vits_phys_unmapd(v, d);
-	if (aliases)
-		vits_policy_clear_marked(v, d);
 	uint32_t n = (uint32_t)1 << d->event_bits;
 	for (uint32_t e = 0; e < n && d->nr_mapped; e++) {
 		if (d->ites[e].intid) {
@@ -147,6 +146,8 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 			d->nr_mapped--;
 		}
 	}
+	if (aliases)
+		vits_policy_clear_marked(v, d);         /* after the counts dropped */
 	vits_mem_free(&v->mem, d->ites, itt_bytes(d->event_bits));
 	d->ites = NULL;
 	d->valid = 0;
@@ -315,12 +316,17 @@ static enum vits_reason cmd_discard(struct vits *v, const struct its_cmd *c)
 	enum vits_reason why = find_event(v, c, &r);
 	if (why)
 		return why;
+	uint32_t intid = r.ite->intid;
+	bool aliased = v->host != NULL && vits_lpi_aliased(v, intid);
 	if (v->host != NULL)
 		vits_phys_discard(v, r.d, r.ev);   /* also clears aliases' pending state */
-	vits_lpi_clear_pending(v, r.ite->intid);
-	vits_lpi_unmapped(v, r.ite->intid);
+	vits_lpi_clear_pending(v, intid);
+	vits_lpi_unmapped(v, intid);
 	r.ite->intid = 0;
 	r.d->nr_mapped--;
+	/* One event maps the LPI now: its physical LPI takes the guest's byte again. */
+	if (aliased && !vits_lpi_aliased(v, intid))
+		vits_policy_unaliased(v, intid);
 	vits_xlate_drop(v, r.d->devid, r.ev);
 	return VITS_R_NONE;
 }

@@ -104,9 +104,9 @@ enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev
 		r->devid = d->devid;
 		r->eventid = ev;
 	}
-	/* The physical ITS reads the configuration at MAPTI: write it first. */
-	uint8_t cfg = vits_policy_mapti_cfg(v, v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
-	vits_host_prop_set(h, plpi, cfg);
+	/* The physical ITS reads the configuration at MAPTI: write it first (the
+	 * mapping count already includes this event, so an alias starts enabled). */
+	vits_host_prop_set(h, plpi, vits_policy_host_cfg(v, ite->intid));
 	struct its_cmd c = its_mk_mapti(d->pdevid, ev, plpi, ite->pcpu);
 	vits_phys_emit(v, &c);
 	vits_phys_mark_sync(v, ite->pcpu);

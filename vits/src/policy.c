@@ -16,6 +16,10 @@
  *   virtual      host LPIs are enabled at MAPTI and stay so; enable and priority
  *                live only in the guest's virtual state (Xen today).
  *
+ * Whatever the policy, the physical LPIs of an aliased LPI (mapped by two or more
+ * events of the domain) keep an enabled host byte, as virtual keeps every one, so
+ * their MSIs merge into one pending state in the engine (vits_policy_host_cfg).
+ *
  * Under eager and the lazy policies the engine also mirrors the host table, and a
  * guest INV/INVALL reaches the physical ITS whenever the host byte of an event's LPI
  * differs from what the guest just invalidated: a trap only reaches one event when
@@ -70,9 +74,21 @@ bool vits_policy_traps(const struct vits *v)
 	return v->cfg.policy == VITS_POLICY_EAGER || is_lazy(v);
 }
 
-uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg)
+/*
+ * The host byte an event's physical LPI should carry.  Normally the guest's byte as
+ * last read, so a physically disabled LPI keeps a storming device off the host.  Not
+ * under virtual, and not for an aliased LPI (mapped by two or more events of the
+ * domain) under any policy: each of its physical LPIs would latch its own pending
+ * state while the guest has the LPI disabled, and an enable would release them all,
+ * one delivery each, where the architecture merges them into one.  Kept enabled, its
+ * physical LPIs reach the host at once and the pending state lives in the engine only
+ * (virtual's storm exposure, for aliased LPIs alone).
+ */
+uint8_t vits_policy_host_cfg(const struct vits *v, uint32_t intid)
 {
-	return v->cfg.policy == VITS_POLICY_VIRTUAL ? VIRTUAL_HOST_CFG : guest_cfg;
+	if (v->cfg.policy == VITS_POLICY_VIRTUAL || vits_lpi_aliased(v, intid))
+		return VIRTUAL_HOST_CFG;
+	return v->lpi_cfg[intid - LPI_INTID_BASE];
 }
 
 /* A physical LPI leaves the domain: its dirty bit goes with it. */
@@ -90,14 +106,14 @@ static void send_inv(struct vits *v, const struct vits_dev *d, uint32_t ev)
 }
 
 /*
- * Does the physical ITS need telling about this event's LPI at a guest INV/INVALL?
- * Its host byte is stale (differs from the configuration the guest just invalidated:
- * a trap reached another event mapping the same LPI, or the property table moved),
+ * Does the physical ITS need telling about this event's LPI?  Its host byte is stale
+ * (differs from what vits_policy_host_cfg says: the guest invalidated a byte no trap
+ * brought, because the property table moved, or the LPI became aliased or unaliased),
  * or, under the lazy policies, it was written and not yet invalidated (dirty).
  */
 static bool needs_inv(const struct vits *v, const struct vits_ite *ite)
 {
-	if (vits_host_prop_get(v->host, ite->plpi) != v->lpi_cfg[ite->intid - LPI_INTID_BASE])
+	if (vits_host_prop_get(v->host, ite->plpi) != vits_policy_host_cfg(v, ite->intid))
 		return true;
 	if (!is_lazy(v))
 		return false;
@@ -109,7 +125,7 @@ static bool needs_inv(const struct vits *v, const struct vits_ite *ite)
  * re-reads it is about to be queued. */
 static void refresh(struct vits *v, const struct vits_ite *ite)
 {
-	vits_host_prop_set(v->host, ite->plpi, v->lpi_cfg[ite->intid - LPI_INTID_BASE]);
+	vits_host_prop_set(v->host, ite->plpi, vits_policy_host_cfg(v, ite->intid));
 	if (is_lazy(v) && vits_host_dirty_clear(v->host, ite->plpi))
 		v->st.dirty_lpis--;
 }
@@ -163,6 +179,17 @@ void vits_policy_clear_aliases(struct vits *v, uint32_t intid, const struct vits
 	}
 }
 
+/* An LPI left to one event: trapped writes reach it through the reverse map again
+ * (eager and lazy keep one), not through a walk. */
+static void rmap_point(struct vits *v, const struct vits_dev *d, uint32_t ev)
+{
+	if (v->rmap == NULL)
+		return;
+	struct vits_rmap *r = &v->rmap[d->ites[ev].intid - LPI_INTID_BASE];
+	r->devid = d->devid;
+	r->eventid = ev;
+}
+
 /* Mark (in lpi_mark) the aliased LPIs of device dev's events; true when any. */
 bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
 {
@@ -178,8 +205,10 @@ bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
 	return any;
 }
 
-/* A CLEAR for each event of another device than dev whose LPI is marked; the marks
- * are cleared.  O(events of the domain), whatever the aliasing. */
+/* Device dev's events are gone (their mapping counts dropped): a CLEAR for each event
+ * of another device whose LPI is marked, and an INV for it when its LPI is no longer
+ * aliased (its host byte returns to the guest's); the marks are cleared.
+ * O(events of the domain), whatever the aliasing. */
 void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev)
 {
 	struct vits_dev *d;
@@ -189,12 +218,38 @@ void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev)
 		if (d == dev || !(v->lpi_mark[i / 64] >> (i % 64) & 1))
 			continue;
 		vits_phys_clear_ite(v, d, e);
+		if (v->cfg.policy != VITS_POLICY_VIRTUAL && !vits_lpi_aliased(v, ite->intid)) {
+			inv_event(v, d, e);
+			rmap_point(v, d, e);
+		}
 	}
 	vits_memset(v->lpi_mark, 0, sizeof(*v->lpi_mark) * ((v->nr_lpis + 63) / 64));
 }
 
+/* The LPI just went from two mapping events to one (DISCARD of the other): the
+ * remaining event's physical LPI, if it has one, takes the guest's byte again, so a
+ * disabled LPI keeps its device off the host.  Pending state the engine holds stays
+ * there (a later enable delivers it, and vits_policy_released clears the physical
+ * side).  Only an LPI that was aliased pays for the walk. */
+void vits_policy_unaliased(struct vits *v, uint32_t intid)
+{
+	if (v->cfg.policy == VITS_POLICY_VIRTUAL)
+		return;
+	struct vits_dev *d;
+	const struct vits_ite *ite;
+	for_each_plpi_event(v, d, e, ite) {
+		if (ite->intid == intid) {
+			inv_event(v, d, e);
+			rmap_point(v, d, e);
+			return;
+		}
+	}
+}
+
 /* The engine re-read an LPI's configuration for event (d, ev) at MAPTI/MAPI: the
- * other events mapping that LPI carry the same configuration physically. */
+ * other events mapping that LPI carry the same configuration physically.  A MAPTI that
+ * makes the LPI aliased enables their host bytes (vits_policy_host_cfg), and the INV
+ * hands a pending state one of them latched to the host, where the engine merges it. */
 void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
 	if (v->cfg.policy != VITS_POLICY_VIRTUAL && vits_lpi_aliased(v, d->ites[ev].intid))
@@ -414,18 +469,20 @@ int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value)
 		v->cur_offset = intid;  /* cause: the LPI written */
 		if (v->lpi_nmap[i] == 0)
 			continue;       /* not mapped: nothing physical to update */
+		if (vits_lpi_aliased(v, intid))
+			continue;       /* host bytes stay enabled (vits_policy_host_cfg) */
 		/* The reverse map names the event of an unaliased LPI; it is the answer
 		 * only if that event still maps this LPI. */
 		const struct vits_rmap *r = &v->rmap[i];
 		struct vits_dev *d = vits_dev_find(v, r->devid);
 		bool named = d != NULL && d->valid && !(r->eventid >> (d->event_bits - 1) >> 1) &&
 			     d->ites[r->eventid].intid == intid;
-		if (named && !vits_lpi_aliased(v, intid)) {
+		if (named) {
 			if (d->ites[r->eventid].plpi)
 				trap_event(v, d, r->eventid, byte);
 			continue;
 		}
-		/* Aliased, or the named event went away while another maps the LPI. */
+		/* The named event went away while another maps the LPI. */
 		struct vits_dev *ad;
 		const struct vits_ite *aite;
 		for_each_plpi_event(v, ad, e, aite)

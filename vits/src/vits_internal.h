@@ -271,7 +271,7 @@ VITS_INTERNAL void vits_phys_sync_marked(struct vits *v);
 
 /* ---- policies: configuration propagation and SYNC (policy.c) ---- */
 
-VITS_INTERNAL uint8_t vits_policy_mapti_cfg(struct vits *v, uint8_t guest_cfg);
+VITS_INTERNAL uint8_t vits_policy_host_cfg(const struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev);
 VITS_INTERNAL void vits_policy_released(struct vits *v, struct vits_dev *d, uint32_t ev,
 					  bool with_own);
@@ -280,6 +280,7 @@ VITS_INTERNAL void vits_policy_clear_aliases(struct vits *v, uint32_t intid,
 					     const struct vits_dev *skip_d, uint32_t skip_ev);
 VITS_INTERNAL bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev);
 VITS_INTERNAL void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev);
+VITS_INTERNAL void vits_policy_unaliased(struct vits *v, uint32_t intid);
 VITS_INTERNAL void vits_policy_invall(struct vits *v, uint32_t icid);
 VITS_INTERNAL void vits_policy_sync(struct vits *v, uint32_t vcpu);
 VITS_INTERNAL void vits_policy_forget(struct vits *v, uint32_t plpi);

@@ -96,6 +96,10 @@ enum vits_outcome {
 /*
  * How guest LPI configuration reaches the physical ITS for assigned devices
  * (DESIGN.md "Policies"; docs/policies.md has what each guarantees and costs).
+ * Whatever the policy, an LPI that two or more events of the domain map keeps the
+ * host LPIs of its assigned events enabled, as virtual does for every LPI: its
+ * pending state lives in the engine, so MSIs through several events merge into one
+ * delivery (docs/semantics.md, "Aliased LPIs").
  */
 enum vits_policy {
 	VITS_POLICY_FORWARD = 0,  /* guest INV/INVALL/SYNC become the same physical commands */
