@@ -1,4 +1,4 @@
 # target: cmdq
 # file: vits/src/commands.c
 # models: translation cache not flushed on DISCARD
-/^\tr.d->nr_mapped--;/{n;s/vits_xlate_drop/(void)/}
+/^static enum vits_reason cmd_discard/,/^}/s/^\tvits_xlate_drop(/\t(void)(/
