@@ -339,8 +339,9 @@ static enum vits_reason cmd_int(struct vits *v, const struct its_cmd *c)
 	if (why)
 		return why;
 	/* IMPDEF choice: INT is virtual (pending in the engine) even for an assigned
-	 * event; a device interrupt the physical ITS holds pending at the same time is
-	 * a second pending state (docs/policies.md, limit int_double). */
+	 * event.  A device interrupt the physical ITS holds pending at the same time is
+	 * merged when a re-read delivers the LPI: vits_policy_released CLEARs the physical
+	 * side (docs/semantics.md, "One pending LPI, two places"). */
 	vits_lpi_set_pending(v, r.ite->intid, vcpu);
 	return VITS_R_NONE;
 }
