@@ -49,12 +49,9 @@ void vits_lpi_read_cfg(struct vits *v, uint32_t intid)
 	v->lpi_cfg[i] = b;
 }
 
-/* Deliver the LPI if it is pending and enabled; true when it was delivered. */
-bool vits_lpi_try_deliver(struct vits *v, uint32_t intid)
+/* Hand pending LPI index i to the vGIC. */
+static inline void deliver(struct vits *v, uint32_t i, uint32_t intid)
 {
-	uint32_t i = intid - LPI_INTID_BASE;
-	if (!v->lpi_pending[i] || !(v->lpi_cfg[i] & LPI_CFG_ENABLE))
-		return false;
 	v->lpi_pending[i] = 0;
 	v->st.injections++;
 	v->ops.inject(v->ctx, v->lpi_pvcpu[i], intid);
@@ -64,9 +61,19 @@ bool vits_lpi_try_deliver(struct vits *v, uint32_t intid)
 		ev.u.inject.intid = intid;
 		vits_trace(v, &ev);
 	}
+}
+
+/* Deliver the LPI if it is pending and enabled; true when it was delivered. */
+bool vits_lpi_try_deliver(struct vits *v, uint32_t intid)
+{
+	uint32_t i = intid - LPI_INTID_BASE;
+	if (!v->lpi_pending[i] || !(v->lpi_cfg[i] & LPI_CFG_ENABLE))
+		return false;
+	deliver(v, i, intid);
 	return true;
 }
 
+/* The MSI path: the LPI becomes pending and, when enabled, is delivered at once. */
 void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu)
 {
 	uint32_t i = intid - LPI_INTID_BASE;
@@ -75,7 +82,8 @@ void vits_lpi_set_pending(struct vits *v, uint32_t intid, uint32_t vcpu)
 	 * writer's vCPU; an LPI is pending on one redistributor at a time. */
 	v->lpi_pending[i] = 1;
 	v->lpi_pvcpu[i] = (uint16_t)vcpu;
-	vits_lpi_try_deliver(v, intid);
+	if (v->lpi_cfg[i] & LPI_CFG_ENABLE)
+		deliver(v, i, intid);
 }
 
 void vits_lpi_clear_pending(struct vits *v, uint32_t intid)
