@@ -36,6 +36,7 @@
 
 #ifndef FUZZ_NO_TRACE
 #include "itr_writer.h"
+#include "replay.h"     /* rp_fingerprint_v1: the CHECKPOINTs of reproducer traces */
 #endif
 
 /* ---- guest layout ------------------------------------------------------------------- */
@@ -1978,6 +1979,10 @@ static void do_reset(struct fz *f, bool final)
 		f->teardown_open = false;
 		f->teardown_bound += f->cfg.hc.host.nr_pcpus;
 	}
+#ifndef FUZZ_NO_TRACE
+	if (f->itr)
+		itr_writer_note(f->itr, f->itr_ts++, f->cfg.hc.vits.domain_id, "vits-reset");
+#endif
 	int rc = vits_reset(f->h->vits);
 	if (rc)
 		fz_fail(f, "vits_reset: %s with an unlimited physical queue", vits_strerror(rc));
@@ -2239,6 +2244,22 @@ static void itr_open(struct fz *f, const char *path)
 /* One run at a time (run_one never nests).  Static, not calloc'ed per input: under
  * ASan a freed block goes to quarantine, so each input's 17 KiB would be fresh pages
  * (page faults were 3% of a campaign). */
+/* Reproducer traces carry the engine's state after every operation (a CHECKPOINT
+ * that replay compares, so a failure seen only through the query API shows there too)
+ * and a note where the executor resets the engine (nothing else says so when nothing
+ * physical was mapped). */
+static void itr_checkpoint(struct fz *f)
+{
+#ifndef FUZZ_NO_TRACE
+	uint8_t fp[RP_FP_V1_LEN];
+	if (f->itr && rp_fingerprint_v1(f->h->vits, fp, sizeof(fp)) > 0)
+		itr_writer_checkpoint(f->itr, f->itr_ts++, f->cfg.hc.vits.domain_id, 0, f->opi,
+				      ITR_FP_VITS_V1, fp, sizeof(fp));
+#else
+	(void)f;
+#endif
+}
+
 static struct fz g_fz;
 
 static int run_one(enum fz_target t, const uint8_t *data, size_t size, int policy,
@@ -2291,6 +2312,7 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 		run_op(f, k, payload);
 		if (!f->failed)
 			check_state(f, false);
+		itr_checkpoint(f);
 	}
 
 	/* Settle: the physical ITS drains, the embedder resumes; every call must make
@@ -2307,6 +2329,7 @@ static int run_one(enum fz_target t, const uint8_t *data, size_t size, int polic
 	}
 	if (!f->failed)
 		check_state(f, true);
+	itr_checkpoint(f);
 	if (!f->failed)
 		do_reset(f, true);
 	else {

@@ -42,6 +42,13 @@ bool rp_is_meta(unsigned type)
 	return !(type >= ITR_REC_MMIO_READ && type <= ITR_REC_PROP_WRITE) && !rp_is_effect(type);
 }
 
+bool rp_is_reset_note(unsigned type, const uint8_t *payload, uint32_t len)
+{
+	static const char tag[] = "vits-reset";
+	return type == ITR_REC_NOTE && len == sizeof(tag) - 1 &&
+	       !memcmp(payload, tag, sizeof(tag) - 1);
+}
+
 static int e_read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	return rp_read_guest(ctx, gpa, buf, len);

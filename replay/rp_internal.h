@@ -155,6 +155,7 @@ struct rp_session {
 	 * so the engine meets a full queue where the recorded one did. */
 	bool phys_follows_trace;
 	bool last_unassign;               /* the last input unassigned a device */
+	bool reset_noted;                 /* a "vits-reset" note: the engine is reset next */
 
 	struct vits *v;
 	struct vits_host *host;
@@ -219,6 +220,8 @@ void rp_engine_destroy(struct rp_session *s);
 int rp_engine_feed(struct rp_session *s, const struct itr_rec *r);
 bool rp_is_input(unsigned type);
 bool rp_is_meta(unsigned type);
+/* A NOTE saying the recording embedder reset the engine here ("vits-reset"). */
+bool rp_is_reset_note(unsigned type, const uint8_t *payload, uint32_t len);
 bool rp_is_effect(unsigned type);
 /* Assign-all: assign guest device devid (to the same physical number) if not yet. */
 void rp_assign_before_map(struct rp_session *s, uint32_t devid);

@@ -24,8 +24,10 @@
 #include "rp_internal.h"
 
 #define U_KEEP (-1)     /* always kept */
-#define U_DROP (-3)     /* always dropped */
 #define U_PEND (-2)     /* an injection waiting for its MSI */
+#define U_QUAL (-3)     /* an INFERRED record: the unit of the record it qualifies */
+#define U_DROP (-4)     /* always dropped (distinct from the pending marks: the walks
+			 * that resolve them must not pick dropped records up) */
 
 struct units {
 	int32_t *of;            /* per record */
@@ -178,12 +180,12 @@ static int find_units(const struct rp_memtrace *t, struct units *u)
 						itr_rec_min_payload(m->type))) {
 			x = U_DROP;     /* malformed */
 		} else if (m->type == ITR_REC_INFERRED) {
-			x = U_PEND - 1; /* resolved below: the unit of the record it qualifies */
+			x = U_QUAL;     /* resolved below: the unit of the record it qualifies */
 		} else if (is_slot_read(m, cbaser)) {
 			cur = x = new_unit(u, true);
 		} else if (m->type == ITR_REC_MSI || m->type == ITR_REC_HOST_LPI) {
 			x = new_unit(u, false);
-			for (size_t j = i; j-- > 0 && (u->of[j] == U_PEND || u->of[j] == U_PEND - 1);)
+			for (size_t j = i; j-- > 0 && (u->of[j] == U_PEND || u->of[j] == U_QUAL);)
 				u->of[j] = x;
 			cur = U_KEEP;
 		} else if (m->type == ITR_REC_PROP_WRITE) {
@@ -206,6 +208,8 @@ static int find_units(const struct rp_memtrace *t, struct units *u)
 					enabled = val & 1;
 				cur = U_KEEP;
 			}
+		} else if (rp_is_reset_note(m->type, m->payload, m->len)) {
+			cur = x = new_unit(u, false);   /* a reset and its teardown */
 		} else if (rp_is_meta(m->type)) {
 			x = U_KEEP;
 		} else {
@@ -213,12 +217,12 @@ static int find_units(const struct rp_memtrace *t, struct units *u)
 		}
 		u->of[i] = x;
 		/* INFERRED records take the unit of the record they qualify. */
-		if (x != U_PEND - 1 && x != U_PEND)
-			for (size_t j = i; j-- > 0 && u->of[j] == U_PEND - 1;)
+		if (x != U_QUAL && x != U_PEND)
+			for (size_t j = i; j-- > 0 && u->of[j] == U_QUAL;)
 				u->of[j] = x;
 	}
 	for (size_t i = 0; i < t->n; i++)
-		if (u->of[i] == U_PEND || u->of[i] == U_PEND - 1)
+		if (u->of[i] == U_PEND || u->of[i] == U_QUAL)
 			u->of[i] = U_KEEP;
 	group_units(t, u);
 	return 0;

@@ -138,6 +138,9 @@ static void settle(struct rp_session *s)
 				s->res->loss_records++;
 			else if (r->type == ITR_REC_CHECKPOINT && r->domain == s->domain)
 				check_checkpoint(s, r);
+			else if (r->domain == s->domain &&
+				 rp_is_reset_note(r->type, r->payload, r->len))
+				s->reset_noted = true;  /* "vits-reset": reset next (step) */
 			else if (r->type == ITR_REC_NOTE && r->domain == s->domain)
 				phys_done_note(s, r);
 		} else if (r->domain != s->domain) {
@@ -440,7 +443,10 @@ static bool reset_here(struct rp_session *s)
 
 static void infer_reset(struct rp_session *s)
 {
-	s->res->inferred_resets++;
+	if (s->reset_noted)
+		s->reset_noted = false;
+	else
+		s->res->inferred_resets++;
 	vits_reset(s->v);
 	if (s->ref)
 		ref_reset(s->ref);
@@ -470,6 +476,18 @@ static int step(struct rp_session *s)
 	const struct itr_rec *r = rp_peek(&s->st, 0);
 	if (!r)
 		return 1;
+	if (s->reset_noted) {
+		/* The recorded embedder reset the engine here: what it tore down, if
+		 * anything, is this call's output.  Without the note a reset is inferred
+		 * from a teardown no input explains (reset_here), which a reset with
+		 * nothing physical mapped does not leave. */
+		s->win_end = prescan(s, 0);
+		s->in_call = true;
+		s->input_index = UINT64_MAX;
+		infer_reset(s);
+		s->in_call = false;
+		return 0;
+	}
 	if (s->o.snapshot_every && input_here(s, r))
 		rp_snap_capture_point(s, r);
 	size_t k = 0;

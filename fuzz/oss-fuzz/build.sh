@@ -25,6 +25,9 @@ if [ -f "$ROOT/trace/itr_reader.h" ]; then
 	# The trace library's sources as its CMakeLists lists them.
 	trace_srcs=$(sed -n '/add_library(vits_\(trace\|recorder\)/,/)/p' "$ROOT/trace/CMakeLists.txt" |
 		tr ' ()' '\n\n\n' | grep '\.c$' | sed "s|^|$ROOT/trace/|")
+	# Replay's engine-state fingerprint: reproducer traces carry a CHECKPOINT per op.
+	INC="$INC -I$ROOT/replay"
+	trace_srcs="$trace_srcs $ROOT/replay/rp_fingerprint.c"
 else
 	DEFS="-DFUZZ_NO_TRACE"
 fi
