@@ -706,7 +706,8 @@ int main(int argc, char **argv)
 		else
 			printf("== %s\n", bugs[i].name);
 		for (uint8_t p = 0; p < VITS_POLICY_COUNT; p++) {
-			printf(matrix ? "" : "-- %s\n", pt_policy(p));
+			if (!matrix)
+				printf("-- %s\n", pt_policy(p));
 			struct tstate one = { .quiet_pass = matrix };
 			int saved = 0;
 			if (matrix) {
