@@ -47,6 +47,7 @@
 #include "multihost.h"
 #ifndef FUZZ_NO_TRACE
 #include "itr_writer.h"
+#include "replay.h"     /* rp_fingerprint_v1: the CHECKPOINTs of reproducer traces */
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -623,7 +624,14 @@ static void md_op(struct md *m, unsigned k, const uint8_t *p)
 		d = m->slot[s];
 		if (d && d->alive) {
 			/* Teardown under traffic: may answer VITS_E_AGAIN with the physical
-			 * queue full; the pump continues it while the others work. */
+			 * queue full; the pump continues it while the others work.  Replay
+			 * takes the note for a reset there (the engine drops its state at
+			 * once, its teardown's records come as the queue drains). */
+#ifndef FUZZ_NO_TRACE
+			if (m->itr && !d->destroying)
+				itr_writer_note(m->itr, m->itr_ts++, d->h->cfg.vits.domain_id,
+						"vits-reset");
+#endif
 			mh_destroy_domain(d);
 		} else if (m->mh->ndom < MH_MAX_DOMAINS && (p[0] & 0x80)) {
 			/* A new domain in the slot; it may get the old one's devices. */
@@ -741,6 +749,31 @@ static void md_phys_progress(void *ctx, struct multihost *mh)
 		m->noted_done[s] = n;
 	}
 }
+
+/* After every op, each live domain's engine fingerprint (a CHECKPOINT replay --domain
+ * compares), so a failure seen only through the query API shows in replay too.  Not
+ * while the domain is being destroyed (vits_destroy answered VITS_E_AGAIN: the
+ * recorded engine has dropped its state, replay does so when the teardown's records
+ * end), nor for a domain that took the slot (and the domain ID) of a destroyed one. */
+static bool md_reborn(const struct md *m, unsigned i)
+{
+	for (unsigned j = 0; j < i; j++)
+		if (m->mh->dom[j]->h->cfg.vits.domain_id == m->mh->dom[i]->h->cfg.vits.domain_id)
+			return true;
+	return false;
+}
+
+static void md_checkpoints(struct md *m)
+{
+	for (unsigned i = 0; m->itr && i < m->mh->ndom; i++) {
+		const struct mh_domain *d = m->mh->dom[i];
+		uint8_t fp[RP_FP_V1_LEN];
+		if (d->alive && !d->destroying && !md_reborn(m, i) &&
+		    rp_fingerprint_v1(d->h->vits, fp, sizeof(fp)) > 0)
+			itr_writer_checkpoint(m->itr, m->itr_ts++, d->h->cfg.vits.domain_id, 0,
+					      m->opi, ITR_FP_VITS_V1, fp, sizeof(fp));
+	}
+}
 #endif
 
 static int md_run(const uint8_t *data, size_t size, const char *itr_path)
@@ -788,6 +821,9 @@ static int md_run(const uint8_t *data, size_t size, const char *itr_path)
 		md_op(&m, k, payload);
 		md_findings(&m);
 		md_trace_lpi(&m);
+#ifndef FUZZ_NO_TRACE
+		md_checkpoints(&m);
+#endif
 	}
 	m.op_kind = FZ_OP_L1;
 	md_check(&m);
