@@ -70,6 +70,9 @@ run_one() {
 	if [ -z "${FUZZ_NEW_ON_DISK:-}" ] && [ -d /dev/shm ] &&
 	   shm=$(mktemp -d /dev/shm/vits-fuzz-"$t".XXXXXX 2>/dev/null); then
 		new=$shm
+		# run_one runs in its own subshell: its traps clean the tmpfs up
+		trap 'rm -rf "$shm"' EXIT
+		trap 'exit 130' INT TERM
 	fi
 	FUZZ_ITR_DIR=$w/findings "$bin" -max_total_time="$SECS" -print_final_stats=1 \
 		-artifact_prefix="$w/findings/" $opts ${FUZZ_FORK:-} \
