@@ -235,6 +235,7 @@ static void decode_header(enum fz_target t, const uint8_t *d, size_t n, struct f
 
 struct fz_slot {
 	bool used;
+	uint64_t hash;              /* of key: the lookup compares it first */
 	struct harness_config key;
 	struct harness *h;
 	struct ref *r;
@@ -258,13 +259,28 @@ static int fz_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return harness_read_guest(ctx, gpa, buf, len);
 }
 
+/* FNV-1a over the configuration's bytes (decode_header zeroes it first, padding
+ * included). */
+static uint64_t cfg_hash(const struct harness_config *hc)
+{
+	const uint8_t *b = (const uint8_t *)hc;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < sizeof(*hc); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static struct fz_slot *cache_get(const struct harness_config *hc)
 {
 	/* Least recently used goes first: a campaign keeps returning to the few
-	 * geometries of its corpus while the mutator tries new ones. */
+	 * geometries of its corpus while the mutator tries new ones.  The hash keeps
+	 * memcmp (which libFuzzer intercepts, and feeds its comparison table with) off
+	 * the scan of every slot. */
+	uint64_t hash = cfg_hash(hc);
 	struct fz_slot *s = &g_cache[0];
 	for (unsigned i = 0; i < FZ_CACHE; i++) {
-		if (g_cache[i].used && !memcmp(&g_cache[i].key, hc, sizeof(*hc))) {
+		if (g_cache[i].used && g_cache[i].hash == hash &&
+		    !memcmp(&g_cache[i].key, hc, sizeof(*hc))) {
 			g_cache[i].last_use = ++g_cache_clock;
 			return &g_cache[i];
 		}
@@ -291,6 +307,7 @@ static struct fz_slot *cache_get(const struct harness_config *hc)
 	if (!s->r)
 		abort();
 	s->key = *hc;
+	s->hash = hash;
 	s->used = true;
 	s->last_use = ++g_cache_clock;
 	s->mem_base = s->h->engine_mem.cur;
@@ -1164,7 +1181,9 @@ static void on_cmd(struct fz *f, const struct vits_event *ev)
 	struct its_cmd mem = { { 0, 0, 0, 0 } };
 	if (readable)
 		its_cmd_from_bytes(&mem, raw);
-	if (readable ? memcmp(&mem, c, sizeof(mem)) != 0 : why != VITS_R_MEM_FAULT)
+	bool same = mem.dw[0] == c->dw[0] && mem.dw[1] == c->dw[1] && mem.dw[2] == c->dw[2] &&
+		    mem.dw[3] == c->dw[3];         /* not memcmp: libFuzzer intercepts it */
+	if (readable ? !same : why != VITS_R_MEM_FAULT)
 		fz_fail(f, "queue: command at %#x: engine ran %016" PRIx64 " %016" PRIx64
 			", guest memory %s %016" PRIx64 " %016" PRIx64, off, c->dw[0], c->dw[1],
 			readable ? "holds" : "faults", mem.dw[0], mem.dw[1]);
