@@ -32,14 +32,36 @@ else
 	DEFS="-DFUZZ_NO_TRACE"
 fi
 
+# With libFuzzer's coverage (fuzzer-no-link in $CFLAGS), the per-file choices of
+# fuzz/CMakeLists.txt: the engine without indirect-call tracing and without counters
+# in the functions that only observe state (fuzz/coverage-ignore.txt), its plumbing
+# without comparison tracing, and the harness, model, executors and mutator without
+# coverage (feedback comes from the engine) and without ASan's fake stack.  Other
+# builds (coverage reports, other engines) take $CFLAGS as they are.
+ENGINE_COV="" PLUMBING_COV="" NOCOV=""
+case " $CFLAGS " in
+*fuzzer-no-link*)
+	ENGINE_COV="-fno-sanitize-coverage=indirect-calls -fsanitize-coverage-ignorelist=$ROOT/fuzz/coverage-ignore.txt"
+	PLUMBING_COV="-fno-sanitize-coverage=trace-cmp"
+	NOCOV="-fno-sanitize=fuzzer-no-link -fsanitize-address-use-after-return=never"
+	;;
+esac
+file_flags() {
+	case $1 in
+	*/vits/src/cmdq.c|*/vits/src/regs.c|*/vits/src/devmap.c|*/vits/src/outbox.c|*/vits/src/alloc.c)
+		echo "-I$ROOT/vits/src -ffreestanding $ENGINE_COV $PLUMBING_COV" ;;
+	*/vits/src/*) echo "-I$ROOT/vits/src -ffreestanding $ENGINE_COV" ;;
+	*/replay/harness/*|*/fuzz/fuzz_prog.c|*/fuzz/fuzz_mutator.c) echo "$NOCOV" ;;
+	*/fuzz/fuzz_cmdq.c|*/fuzz/fuzz_wrap.c|*/fuzz/fuzz_policy.c|*/fuzz/fuzz_multidomain.c) echo "$NOCOV" ;;
+	esac
+}
+
 objs=""
 n=0
 for f in "$ROOT"/vits/src/*.c "$ROOT"/replay/harness/*.c $trace_srcs "$ROOT/fuzz/fuzz_prog.c"; do
 	n=$((n + 1))
 	o=$B/$n-$(basename "$f" .c).o
-	extra=""
-	case $f in */vits/src/*) extra="-I$ROOT/vits/src -ffreestanding" ;; esac
-	$CC $CFLAGS -std=c11 -D_GNU_SOURCE $DEFS $INC $extra -c "$f" -o "$o"
+	$CC $CFLAGS -std=c11 -D_GNU_SOURCE $DEFS $INC $(file_flags "$f") -c "$f" -o "$o"
 	objs="$objs $o"
 done
 ar rcs "$B/libvits_fuzz.a" $objs
@@ -55,7 +77,7 @@ for t in $targets; do
 	objs_t=""
 	for s in $srcs; do
 		o=$B/t-$t-$(basename "$s" .c).o
-		$CC $CFLAGS -std=c11 -D_GNU_SOURCE $DEFS $INC -c "$s" -o "$o"
+		$CC $CFLAGS -std=c11 -D_GNU_SOURCE $DEFS $INC $(file_flags "$s") -c "$s" -o "$o"
 		objs_t="$objs_t $o"
 	done
 	$CXX $CXXFLAGS $objs_t "$B/libvits_fuzz.a" $LIB_FUZZING_ENGINE $libs -o "$OUT/$t"
