@@ -43,7 +43,10 @@ case " $CFLAGS " in
 *fuzzer-no-link*)
 	ENGINE_COV="-fno-sanitize-coverage=indirect-calls -fsanitize-coverage-ignorelist=$ROOT/fuzz/coverage-ignore.txt"
 	PLUMBING_COV="-fno-sanitize-coverage=trace-cmp"
-	NOCOV="-fno-sanitize=fuzzer-no-link -fsanitize-address-use-after-return=never"
+	NOCOV="-fno-sanitize=fuzzer-no-link"
+	case " $CFLAGS " in
+	*address*) NOCOV="$NOCOV -fsanitize-address-use-after-return=never" ;;
+	esac
 	;;
 esac
 file_flags() {
