@@ -847,17 +847,38 @@ static bool phys_allowed(unsigned gop, unsigned pop)
 	}
 }
 
-/* Events the reference model has mapping intid now. */
+/* Physical events mapped (the shadow): what bounds the alias walks once the model no
+ * longer follows the engine (it ran out of memory: model_ok false), since only events
+ * with a physical LPI get INV or CLEAR. */
+static unsigned phys_events(const struct fz *f)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < NR_PLPIS; i++)
+		n += f->plpi[i].mapped;
+	return n;
+}
+
+/* Events mapping intid now (the reference model's count). */
 static unsigned lpi_events(struct fz *f, uint32_t intid)
 {
 	struct ref_lpi rl;
+	if (!f->model_ok)
+		return phys_events(f) + 1;
 	return ref_query_lpi(f->r, intid, &rl) == 0 ? rl.mapped : 0;
+}
+
+/* Events mapped by the domain (the reference model's count; see phys_events). */
+static unsigned all_events(struct fz *f)
+{
+	return f->model_ok ? (unsigned)ref_event_count(f->r) : phys_events(f) + 1;
 }
 
 /* Events mapping the LPI of the command's (DeviceID, EventID), at least 1. */
 static unsigned event_lpi_events(struct fz *f, const struct its_cmd *c)
 {
 	struct ref_event re;
+	if (!f->model_ok)
+		return phys_events(f) + 1;
 	if (ref_query_event(f->r, (uint32_t)its_cmd_get_devid(c), (uint32_t)its_cmd_get_eventid(c),
 			    &re) != 0)
 		return 1;
@@ -875,7 +896,7 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 		 * and per event elsewhere sharing an LPI with the device's a CLEAR, and an
 		 * INV when it is left alone on its LPI (not under virtual). */
 		int pd = pdev_index(f, PDEV_BASE + its_cmd_get_devid(c));
-		return 2 + (pd >= 0 ? pcount(f, pd) : 0) + 2 * (unsigned)ref_event_count(f->r);
+		return 2 + (pd >= 0 ? pcount(f, pd) : 0) + 2 * all_events(f);
 	}
 	case ITS_OP_MAPTI: case ITS_OP_MAPI:
 		/* MAPTI, and an INV for each other event already mapping the LPI (its
@@ -907,7 +928,7 @@ static unsigned cmd_bound(struct fz *f, const struct its_cmd *c)
 			return 0;
 		return (npc > f->cfg.hc.vits.invall_threshold || pol == VITS_POLICY_FORWARD
 				? npc : f->cfg.hc.vits.invall_threshold) +
-		       2 * (unsigned)ref_event_count(f->r);
+		       2 * all_events(f);
 	case ITS_OP_SYNC:
 		return npc;
 	default:
@@ -981,7 +1002,7 @@ static void teardown_allow(struct fz *f)
 		n += f->pdev[i].mapped;
 	/* DISCARD (and, when unassigning, an INV) per pLPI, MAPD V=0 per device, a SYNC
 	 * per pCPU, and a CLEAR per event sharing an LPI with another. */
-	f->teardown_bound += 2 * n + f->cfg.hc.host.nr_pcpus + 2 * (unsigned)ref_event_count(f->r);
+	f->teardown_bound += 2 * n + f->cfg.hc.host.nr_pcpus + 2 * all_events(f);
 }
 
 /* ---- guest commands, seen through the trace hook ------------------------------------- */
