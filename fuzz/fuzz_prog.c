@@ -1581,8 +1581,10 @@ static void check_state(struct fz *f, bool final)
 	/* Physical configuration freshness after a guest SYNC: every LPI the guest has
 	 * invalidated since its last store must be configured on the physical ITS as the
 	 * engine last read it (virtual: host LPIs stay enabled).  Otherwise a device either
-	 * storms the host or loses interrupts the architecture promised. */
-	if (f->fresh_check && f->h->host && !vits_work_pending(v)) {
+	 * storms the host or loses interrupts the architecture promised.  It needs the
+	 * model's mapping counts (an aliased LPI stays enabled), so not once the model
+	 * stopped following the engine (model_ok false after VITS_R_NO_MEMORY). */
+	if (f->fresh_check && f->h->host && f->model_ok && !vits_work_pending(v)) {
 		f->fresh_check = false;
 		for (unsigned i = 0; i < NR_PLPIS; i++) {
 			const struct pplpi *p = &f->plpi[i];
