@@ -259,13 +259,12 @@ static int fz_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return harness_read_guest(ctx, gpa, buf, len);
 }
 
-/* FNV-1a over the configuration's bytes (decode_header zeroes it first, padding
- * included). */
-static uint64_t cfg_hash(const struct harness_config *hc)
+/* FNV-1a of n bytes: the harness cache's key hash and the reproducer file names. */
+static uint64_t fnv1a(const void *p, size_t n)
 {
-	const uint8_t *b = (const uint8_t *)hc;
+	const uint8_t *b = p;
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < sizeof(*hc); i++)
+	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
 	return h;
 }
@@ -276,7 +275,7 @@ static struct fz_slot *cache_get(const struct harness_config *hc)
 	 * geometries of its corpus while the mutator tries new ones.  The hash keeps
 	 * memcmp (which libFuzzer intercepts, and feeds its comparison table with) off
 	 * the scan of every slot. */
-	uint64_t hash = cfg_hash(hc);
+	uint64_t hash = fnv1a(hc, sizeof(*hc));   /* decode_header zeroed the padding */
 	struct fz_slot *s = &g_cache[0];
 	for (unsigned i = 0; i < FZ_CACHE; i++) {
 		if (g_cache[i].used && g_cache[i].hash == hash &&
@@ -2410,10 +2409,7 @@ int fuzz_itr_path(char *buf, size_t len, const char *target, const uint8_t *data
 	const char *dir = getenv("FUZZ_ITR_DIR");
 	if (!dir)
 		return -1;
-	uint64_t hsh = 1469598103934665603ull;      /* FNV-1a */
-	for (size_t i = 0; i < size; i++)
-		hsh = (hsh ^ data[i]) * 1099511628211ull;
-	snprintf(buf, len, "%s/fuzz-%s-%016" PRIx64 ".itr", dir, target, hsh);
+	snprintf(buf, len, "%s/fuzz-%s-%016" PRIx64 ".itr", dir, target, fnv1a(data, size));
 	return 0;
 }
 

@@ -24,6 +24,7 @@ BUILD=${BUILD:-$ROOT/build}
 FIXED=$BUILD/bin/its-trace
 [ -x "$FIXED" ] || { echo "reproduce: no $FIXED (build the tree first)" >&2; exit 2; }
 mkdir -p "$ZOO"
+. "$ROOT/fuzz/zoo/mutant.sh"
 if [ $# -eq 0 ]; then
 	for m in "$ROOT"/fuzz/zoo/mutants/*.sed; do set -- "$@" "$(basename "$m" .sed)"; done
 fi
@@ -40,10 +41,7 @@ build_mutant() {
 	d=$1 m=$2 file=$3 target=$4
 	[ -x "$d/sbuild/bin/fuzz_$target" ] && [ -x "$d/sbuild/bin/its-trace" ] && return 0
 	if [ ! -d "$d/src" ]; then
-		mkdir -p "$d/src"
-		(cd "$ROOT" && tar --exclude='./build*' --exclude='./.git' -cf - .) |
-			(cd "$d/src" && tar xf -)
-		sed -i -f "$m" "$d/src/$file"
+		mutant_tree "$d/src" || { echo "mutant changed nothing" >"$d/sbuild.log"; return 1; }
 	fi
 	{ cmake -S "$d/src" -B "$d/sbuild" -DCMAKE_C_COMPILER="${CC:-cc}" \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo &&
@@ -81,9 +79,7 @@ check_a() {
 
 one() {
 	name=$1
-	m=$ROOT/fuzz/zoo/mutants/$name.sed
-	target=$(sed -n 's/^# target: //p' "$m")
-	file=$(sed -n 's/^# file: //p' "$m")
+	mutant_info "$name"
 	d=$ZOO/$name
 	mkdir -p "$d"
 	if [ "$target" = multidomain ]; then

@@ -26,6 +26,7 @@ if [ -z "${FUZZ_CC:-}" ]; then
 fi
 [ -n "${FUZZ_CC:-}" ] || { echo "run-zoo: no clang" >&2; exit 2; }
 mkdir -p "$ZOO"
+. "$ROOT/fuzz/zoo/mutant.sh"
 
 if [ $# -eq 0 ]; then
 	set --
@@ -34,9 +35,7 @@ fi
 
 one() {
 	name=$1
-	m=$ROOT/fuzz/zoo/mutants/$name.sed
-	target=$(sed -n 's/^# target: //p' "$m")
-	file=$(sed -n 's/^# file: //p' "$m")
+	mutant_info "$name"
 	d=$ZOO/$name
 	# ZOO_REUSE=1: keep the results of mutants already found (re-run the others).
 	if [ "${ZOO_REUSE:-0}" = 1 ] && grep -q '^yes' "$d/result" 2>/dev/null; then
@@ -47,11 +46,8 @@ one() {
 		mkdir -p "$d/work" "$d/artifacts"
 	else
 	rm -rf "$d"
-	mkdir -p "$d/src" "$d/work" "$d/artifacts"
-	# A copy of the tree without build directories or VCS data.
-	(cd "$ROOT" && tar --exclude='./build*' --exclude='./.git' -cf - .) | (cd "$d/src" && tar xf -)
-	sed -i -f "$m" "$d/src/$file"
-	if cmp -s "$ROOT/$file" "$d/src/$file"; then
+	mkdir -p "$d/work" "$d/artifacts"
+	if ! mutant_tree "$d/src"; then
 		echo "patch-failed 0 0 $target" >"$d/result"
 		return
 	fi
