@@ -143,17 +143,20 @@ static void inv_event(struct vits *v, struct vits_dev *d, uint32_t ev)
 	}
 }
 
-/* Visit every assigned event (with a physical LPI) of the domain. */
+/* Visit every assigned event (with a physical LPI) of the domain.  A device's walk
+ * stops at its last mapped event (left_ counts the mapped ones still ahead), so the
+ * work is O(events mapped), not O(ITT sizes).  The body must not map or unmap. */
 #define for_each_plpi_event(v, d, e, ite)                                              \
 	for (uint32_t s_ = 0; s_ < (v)->devs.cap; s_++)                                   \
 		if (((d) = (v)->devs.slot[s_]) != NULL && (d)->pmapped && (d)->nr_mapped)  \
-			for (uint32_t e = 0; e < ((uint32_t)1 << (d)->event_bits); e++)    \
-				if (((ite) = &(d)->ites[e])->intid && (ite)->plpi)
+			for (uint32_t e = 0, left_ = (d)->nr_mapped;                       \
+			     left_ != 0 && e < ((uint32_t)1 << (d)->event_bits); e++)      \
+				if (((ite) = &(d)->ites[e])->intid && (left_--, (ite)->plpi))
 
 /*
  * Configuration is per LPI, not per event: when several events map one LPI, the
  * physical LPIs of all of them must follow it.  Only aliased LPIs pay for this walk
- * (O(events of the domain)); Linux never aliases.
+ * (O(events the domain maps)); Linux never aliases.
  */
 static void inv_aliases(struct vits *v, uint32_t intid, const struct vits_dev *skip_d,
 			uint32_t skip_ev)
@@ -194,8 +197,10 @@ static void rmap_point(struct vits *v, const struct vits_dev *d, uint32_t ev)
 bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
 {
 	bool any = false;
-	for (uint32_t e = 0; e < ((uint32_t)1 << dev->event_bits); e++) {
+	for (uint32_t e = 0, seen = 0; e < ((uint32_t)1 << dev->event_bits) &&
+				       seen < dev->nr_mapped; e++) {
 		uint32_t intid = dev->ites[e].intid;
+		seen += intid != 0;
 		if (intid && vits_lpi_aliased(v, intid)) {
 			uint32_t i = intid - LPI_INTID_BASE;
 			v->lpi_mark[i / 64] |= (uint64_t)1 << (i % 64);
@@ -208,7 +213,7 @@ bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
 /* Device dev's events are gone (their mapping counts dropped): a CLEAR for each event
  * of another device whose LPI is marked, and an INV for it when its LPI is no longer
  * aliased (its host byte returns to the guest's); the marks are cleared.
- * O(events of the domain), whatever the aliasing. */
+ * O(events the domain maps), whatever the aliasing. */
 void vits_policy_clear_marked(struct vits *v, const struct vits_dev *dev)
 {
 	struct vits_dev *d;
@@ -363,8 +368,10 @@ static void invall_aliases(struct vits *v, uint32_t icid)
 		const struct vits_dev *d = v->devs.slot[s];
 		if (d == NULL || !d->valid)
 			continue;
-		for (uint32_t e = 0; e < ((uint32_t)1 << d->event_bits); e++) {
+		for (uint32_t e = 0, seen = 0; e < ((uint32_t)1 << d->event_bits) &&
+					       seen < d->nr_mapped; e++) {
 			uint32_t intid = d->ites[e].intid;
+			seen += intid != 0;
 			if (intid && d->ites[e].icid == icid && vits_lpi_aliased(v, intid)) {
 				uint32_t i = intid - LPI_INTID_BASE;
 				v->lpi_mark[i / 64] |= (uint64_t)1 << (i % 64);
