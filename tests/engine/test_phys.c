@@ -861,8 +861,52 @@ static void test_shadow_walk(void)
 	eng_free(e);
 }
 
+/* Memory for an assigned device's teardown follows the events it maps, not its ITT
+ * size: MAPD of 1024 events holds about the ITT shadow (12 bytes an event), not a
+ * DISCARD's outbox room per possible event (72 bytes each); the MAPTIs reserve as they
+ * map, and MAPD V=0 behind a one-command physical queue still sends every DISCARD. */
+static void test_teardown_room(void)
+{
+	struct eng *e = new_engine(16);
+	if (!e)
+		return;
+	uint64_t before = eng_stats(e).mem_used;
+	EXPECT_OK(e, its_mk_mapd(5, 9, eng_itt(5), 1), "MAPD of 1024 events");
+	uint64_t held = eng_stats(e).mem_used - before;
+	CHECK(held >= 12u * 1024 && held < 16u * 1024, "MAPD holds %llu bytes (the ITT shadow is "
+	      "12288; room for a DISCARD per event adds 72 bytes an event)", (unsigned long long)held);
+	for (uint32_t ev = 0; ev < NPLPI; ev++)
+		EXPECT_OK(e, its_mk_mapti(5, ev * 16, 8192 + ev, ev & 3), "MAPTI");
+	harness_phys_drain(e->h);
+	harness_set_phys_capacity(e->h, 1);
+	size_t nd = 0, nm = 0;
+	eng_cmd(e, its_mk_mapd(5, 0, 0, 0));
+	for (int round = 0; round < 1000 && vits_work_pending(e->v); round++) {
+		size_t n;
+		const struct its_cmd *pc = harness_phys_cmds(e->h, &n);
+		for (size_t i = 0; i < n; i++) {
+			nd += its_cmd_get_opcode(&pc[i]) == ITS_OP_DISCARD;
+			nm += its_cmd_get_opcode(&pc[i]) == ITS_OP_MAPD;
+		}
+		harness_phys_drain(e->h);
+		vits_resume(e->v);
+	}
+	size_t n;
+	const struct its_cmd *pc = harness_phys_cmds(e->h, &n);
+	for (size_t i = 0; i < n; i++) {
+		nd += its_cmd_get_opcode(&pc[i]) == ITS_OP_DISCARD;
+		nm += its_cmd_get_opcode(&pc[i]) == ITS_OP_MAPD;
+	}
+	CHECK_EQ(0, vits_work_pending(e->v), "the unmap completed through a 1-command queue");
+	CHECK_EQ(NPLPI, nd, "a DISCARD per mapped event");
+	CHECK_EQ(1, nm, "then the physical MAPD V=0");
+	CHECK_EQ(e->h->engine_mem.cur, eng_stats(e).mem_used, "accounting matches the allocator");
+	eng_free(e);
+}
+
 int main(void)
 {
+	test_teardown_room();
 	test_shadow_walk();
 	test_phys_queue_full();
 	test_forward();

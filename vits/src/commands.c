@@ -182,10 +182,12 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 	if (v->ops.ram_check && !v->ops.ram_check(v->ctx, itt, (uint64_t)8 << bits))
 		return VITS_R_ITT_OUTSIDE_RAM;
 
-	/* Room to unmap this device later (a DISCARD per event, MAPD V=0, SYNCs), so
-	 * its teardown can always be queued. */
+	/* Room to unmap this device later (MAPD V=0, SYNCs), so its teardown can always
+	 * be queued; each MAPTI adds room for its DISCARD (map_event).  Reserving a
+	 * DISCARD per possible event here cost 72 bytes per ITT entry, six times the
+	 * ITT shadow, for events most guests never map. */
 	if (d != NULL && d->assigned && v->host != NULL &&
-	    vits_ob_reserve(v, ((uint64_t)1 << bits) + 2 + v->host->cfg.nr_pcpus) < 0)
+	    vits_ob_reserve(v, 2u + v->host->cfg.nr_pcpus) < 0)
 		return VITS_R_NO_MEMORY;
 	struct vits_ite *ites = vits_mem_alloc(&v->mem, itt_bytes(bits));
 	if (ites == NULL)
@@ -247,6 +249,11 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	 * architecture makes it UNPREDICTABLE), so a guest cannot leak the old LPI. */
 	if (ite->intid)
 		return VITS_R_EVENT_MAPPED;
+	/* Room for the device's teardown with this event mapped too (a DISCARD per
+	 * mapped event, MAPD V=0, SYNCs), and for what this MAPTI sends. */
+	if (d->assigned && v->host != NULL &&
+	    vits_ob_reserve(v, (uint64_t)d->nr_mapped + 1 + 2 + v->host->cfg.nr_pcpus + 2) < 0)
+		return VITS_R_NO_MEMORY;
 
 	uint8_t old_cfg = v->lpi_cfg[intid - LPI_INTID_BASE];
 	ite->intid = (uint32_t)intid;
