@@ -26,6 +26,10 @@ struct guest_ram {
 	struct gram_slot *slots;
 	size_t cap;            /* slots, a power of two (0 before the first write) */
 	size_t used;
+	/* The page of the last lookup: command slots, ITT and table entries come in
+	 * runs on one page.  Pages are only freed all at once (gram_free_pages). */
+	uint64_t last_pfn;
+	uint8_t *last_page;
 	struct guest_ram_stats stats;
 };
 
@@ -41,6 +45,7 @@ static void gram_free_pages(struct guest_ram *ram)
 	free(ram->slots);
 	ram->slots = NULL;
 	ram->cap = 0;
+	ram->last_page = NULL;
 	ram->used = 0;
 }
 
@@ -128,16 +133,21 @@ static size_t gram_hash(uint64_t pfn)
 	return (size_t)pfn;
 }
 
-static uint8_t *gram_lookup(const struct guest_ram *ram, uint64_t pfn)
+static uint8_t *gram_lookup(struct guest_ram *ram, uint64_t pfn)
 {
+	if (ram->last_page != NULL && ram->last_pfn == pfn)
+		return ram->last_page;
 	if (ram->cap == 0)
 		return NULL;
 	size_t mask = ram->cap - 1;
 	for (size_t i = gram_hash(pfn) & mask;; i = (i + 1) & mask) {
 		if (!ram->slots[i].page)
 			return NULL;
-		if (ram->slots[i].pfn == pfn)
-			return ram->slots[i].page;
+		if (ram->slots[i].pfn == pfn) {
+			ram->last_pfn = pfn;
+			ram->last_page = ram->slots[i].page;
+			return ram->last_page;
+		}
 	}
 }
 
