@@ -6,7 +6,8 @@
  * length the kind decides (fuzz_op_len).  The decoder is total: every byte string is
  * some program (a short tail is padded with zeros, kinds are taken modulo the number
  * of kinds), and the executor is bounded (FZ_MAX_OPS operations, FZ_MAX_SLOTS command
- * slots written, FZ_MAX_CMDS commands run, bounded resume loops).
+ * slots written, FZ_MAX_CMDS commands run (FZ_MAX_CMDS_CMDQ for cmdq), bounded
+ * resume loops).
  *
  * The executor drives one vITS through the host harness (replay/harness) exactly as a
  * guest and an embedder would: MMIO register writes, command slots in guest RAM,
@@ -27,9 +28,14 @@
 /* Guest commands an input may run: the ops after the one that reaches it are not
  * run (the end-of-input settle and oracles still are).  Without it the corpus drifts
  * to inputs that replay a full queue hundreds of times (libFuzzer's hit-count
- * buckets reward every doubling), at ~1 us a command. */
+ * buckets reward every doubling), at ~1 us a command.  cmdq runs on a far lower
+ * bound: its queue-wrap paths are the wrap target's work (tiny queues), and the bug
+ * zoo finds every cmdq mutant at this bound (docs/fuzzing.md, "Fifth round"). */
 #ifndef FZ_MAX_CMDS
 #define FZ_MAX_CMDS  2048u
+#endif
+#ifndef FZ_MAX_CMDS_CMDQ
+#define FZ_MAX_CMDS_CMDQ 128u
 #endif
 
 /* Operation kinds; the kind byte is taken modulo FZ_OP_COUNT. */
