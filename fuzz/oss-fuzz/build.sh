@@ -34,8 +34,8 @@ fi
 
 # With libFuzzer's coverage (fuzzer-no-link in $CFLAGS), the per-file choices of
 # fuzz/CMakeLists.txt: the engine without indirect-call tracing and without counters
-# in the functions that only observe state (fuzz/coverage-ignore.txt), its plumbing
-# without comparison tracing, and the harness, model, executors and mutator without
+# in the functions that only observe state (fuzz/coverage-ignore.txt), comparison
+# tracing only in commands.c and lpi.c, and the harness, model, executors and mutator without
 # coverage (feedback comes from the engine) and without ASan's fake stack.  Other
 # builds (coverage reports, other engines) take $CFLAGS as they are.
 ENGINE_COV="" PLUMBING_COV="" NOCOV=""
@@ -51,9 +51,9 @@ case " $CFLAGS " in
 esac
 file_flags() {
 	case $1 in
-	*/vits/src/cmdq.c|*/vits/src/regs.c|*/vits/src/devmap.c|*/vits/src/outbox.c|*/vits/src/alloc.c)
-		echo "-I$ROOT/vits/src -ffreestanding $ENGINE_COV $PLUMBING_COV" ;;
-	*/vits/src/*) echo "-I$ROOT/vits/src -ffreestanding $ENGINE_COV" ;;
+	*/vits/src/commands.c|*/vits/src/lpi.c)
+		echo "-I$ROOT/vits/src -ffreestanding $ENGINE_COV" ;;
+	*/vits/src/*) echo "-I$ROOT/vits/src -ffreestanding $ENGINE_COV $PLUMBING_COV" ;;
 	*/replay/harness/*|*/fuzz/fuzz_prog.c|*/fuzz/fuzz_mutator.c) echo "$NOCOV" ;;
 	*/fuzz/fuzz_cmdq.c|*/fuzz/fuzz_wrap.c|*/fuzz/fuzz_policy.c|*/fuzz/fuzz_multidomain.c) echo "$NOCOV" ;;
 	esac
