@@ -17,6 +17,15 @@ static size_t itt_bytes(unsigned event_bits)
 	return sizeof(struct vits_ite) << event_bits;
 }
 
+/* Outbox room for an assigned device's teardown with `events` events mapped (a DISCARD
+ * each, MAPD V=0, SYNCs), plus `now` commands about to be sent, so that the teardown
+ * can always be queued.  Reserved as events are mapped, not per ITT entry: that cost
+ * 72 bytes an entry, six times the ITT shadow, for events most guests never map. */
+static int reserve_teardown(struct vits *v, uint64_t events, unsigned now)
+{
+	return vits_ob_reserve(v, events + 2 + v->host->cfg.nr_pcpus + now);
+}
+
 /* ---- device table (BASER0) ------------------------------------------------------- */
 
 static uint64_t baser_page(uint64_t baser)
@@ -135,16 +144,14 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 		       v->cur_cause != VITS_CAUSE_TEARDOWN && vits_policy_mark_aliased(v, d);
 	if (d->assigned)
 		vits_phys_unmapd(v, d);
-	uint32_t n = (uint32_t)1 << d->event_bits;
-	for (uint32_t e = 0; e < n && d->nr_mapped; e++) {
-		if (d->ites[e].intid) {
-			/* IMPDEF choice: unmapping a device clears its LPIs' pending state,
-			 * like a DISCARD of each event, so nothing of it fires later. */
-			vits_lpi_clear_pending(v, d->ites[e].intid);
-			vits_lpi_unmapped(v, d->ites[e].intid);
-			d->ites[e].intid = 0;
-			d->nr_mapped--;
-		}
+	struct vits_ite *ite;
+	vits_for_each_mapped_event(d, e, ite) {
+		/* IMPDEF choice: unmapping a device clears its LPIs' pending state, like
+		 * a DISCARD of each event, so nothing of it fires later. */
+		vits_lpi_clear_pending(v, ite->intid);
+		vits_lpi_unmapped(v, ite->intid);
+		ite->intid = 0;
+		d->nr_mapped--;
 	}
 	if (aliases)
 		vits_policy_clear_marked(v, d);         /* after the counts dropped */
@@ -182,12 +189,7 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 	if (v->ops.ram_check && !v->ops.ram_check(v->ctx, itt, (uint64_t)8 << bits))
 		return VITS_R_ITT_OUTSIDE_RAM;
 
-	/* Room to unmap this device later (MAPD V=0, SYNCs), so its teardown can always
-	 * be queued; each MAPTI adds room for its DISCARD (map_event).  Reserving a
-	 * DISCARD per possible event here cost 72 bytes per ITT entry, six times the
-	 * ITT shadow, for events most guests never map. */
-	if (d != NULL && d->assigned && v->host != NULL &&
-	    vits_ob_reserve(v, 2u + v->host->cfg.nr_pcpus) < 0)
+	if (d != NULL && d->assigned && v->host != NULL && reserve_teardown(v, 0, 0) < 0)
 		return VITS_R_NO_MEMORY;
 	struct vits_ite *ites = vits_mem_alloc(&v->mem, itt_bytes(bits));
 	if (ites == NULL)
@@ -249,10 +251,8 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	 * architecture makes it UNPREDICTABLE), so a guest cannot leak the old LPI. */
 	if (ite->intid)
 		return VITS_R_EVENT_MAPPED;
-	/* Room for the device's teardown with this event mapped too (a DISCARD per
-	 * mapped event, MAPD V=0, SYNCs), and for what this MAPTI sends. */
-	if (d->assigned && v->host != NULL &&
-	    vits_ob_reserve(v, (uint64_t)d->nr_mapped + 1 + 2 + v->host->cfg.nr_pcpus + 2) < 0)
+	/* With this event mapped too; the MAPTI itself sends up to two commands. */
+	if (d->assigned && v->host != NULL && reserve_teardown(v, d->nr_mapped + 1ull, 2) < 0)
 		return VITS_R_NO_MEMORY;
 
 	uint8_t old_cfg = v->lpi_cfg[intid - LPI_INTID_BASE];
@@ -395,14 +395,10 @@ static enum vits_reason cmd_invall(struct vits *v, const struct its_cmd *c)
 	/* Work is O(events mapped by the domain), bounded by the memory cap. */
 	for (uint32_t s = 0; s < v->devs.cap; s++) {
 		struct vits_dev *d = v->devs.slot[s];
-		if (d == NULL || !d->valid || d->nr_mapped == 0)
+		if (d == NULL || !d->valid)
 			continue;
-		uint32_t n = (uint32_t)1 << d->event_bits, seen = 0;
-		for (uint32_t e = 0; e < n && seen < d->nr_mapped; e++) {
-			struct vits_ite *ite = &d->ites[e];
-			if (!ite->intid)
-				continue;
-			seen++;
+		const struct vits_ite *ite;
+		vits_for_each_mapped_event(d, e, ite) {
 			if (ite->icid != icid)
 				continue;
 			vits_lpi_read_cfg(v, ite->intid);
@@ -437,13 +433,9 @@ static enum vits_reason cmd_movall(struct vits *v, const struct its_cmd *c)
 			const struct vits_dev *d = v->devs.slot[s];
 			if (d == NULL || !d->valid)
 				continue;
-			uint32_t n = (uint32_t)1 << d->event_bits;
-			for (uint32_t e = 0, seen = 0; e < n && seen < d->nr_mapped; e++) {
-				uint32_t intid = d->ites[e].intid;
-				if (!intid)
-					continue;
-				seen++;
-				uint32_t i = intid - LPI_INTID_BASE;
+			const struct vits_ite *ite;
+			vits_for_each_mapped_event(d, e, ite) {
+				uint32_t i = ite->intid - LPI_INTID_BASE;
 				if (v->lpi_pending[i] && v->lpi_pvcpu[i] == from)
 					v->lpi_pvcpu[i] = (uint16_t)to;
 			}

@@ -70,13 +70,9 @@ void vits_phys_unmapd(struct vits *v, struct vits_dev *d)
 		return;
 	/* DISCARD first: it clears physical pending state, so a physical LPI reused
 	 * by another domain later cannot fire with this domain's leftovers. */
-	uint32_t n = (uint32_t)1 << d->event_bits;
-	for (uint32_t e = 0, seen = 0; e < n && seen < d->nr_mapped; e++) {
-		if (!d->ites[e].intid)
-			continue;
-		seen++;
+	const struct vits_ite *ite;
+	vits_for_each_mapped_event(d, e, ite)
 		vits_phys_discard(v, d, e);
-	}
 	struct its_cmd c = its_mk_mapd(d->pdevid, 0, 0, 0);
 	vits_phys_emit(v, &c);
 	/* The ITT goes back to the host once the physical ITS has run the MAPD V=0. */

@@ -143,15 +143,13 @@ static void inv_event(struct vits *v, struct vits_dev *d, uint32_t ev)
 	}
 }
 
-/* Visit every assigned event (with a physical LPI) of the domain.  A device's walk
- * stops at its last mapped event (left_ counts the mapped ones still ahead), so the
- * work is O(events mapped), not O(ITT sizes).  The body must not map or unmap. */
+/* Visit every assigned event (with a physical LPI) of the domain: O(events mapped).
+ * The body must not map or unmap. */
 #define for_each_plpi_event(v, d, e, ite)                                              \
 	for (uint32_t s_ = 0; s_ < (v)->devs.cap; s_++)                                   \
-		if (((d) = (v)->devs.slot[s_]) != NULL && (d)->pmapped && (d)->nr_mapped)  \
-			for (uint32_t e = 0, left_ = (d)->nr_mapped;                       \
-			     left_ != 0 && e < ((uint32_t)1 << (d)->event_bits); e++)      \
-				if (((ite) = &(d)->ites[e])->intid && (left_--, (ite)->plpi))
+		if (((d) = (v)->devs.slot[s_]) != NULL && (d)->pmapped)                    \
+			vits_for_each_mapped_event(d, e, ite)                              \
+				if ((ite)->plpi)
 
 /*
  * Configuration is per LPI, not per event: when several events map one LPI, the
@@ -197,12 +195,10 @@ static void rmap_point(struct vits *v, const struct vits_dev *d, uint32_t ev)
 bool vits_policy_mark_aliased(struct vits *v, const struct vits_dev *dev)
 {
 	bool any = false;
-	for (uint32_t e = 0, seen = 0; e < ((uint32_t)1 << dev->event_bits) &&
-				       seen < dev->nr_mapped; e++) {
-		uint32_t intid = dev->ites[e].intid;
-		seen += intid != 0;
-		if (intid && vits_lpi_aliased(v, intid)) {
-			uint32_t i = intid - LPI_INTID_BASE;
+	const struct vits_ite *ite;
+	vits_for_each_mapped_event(dev, e, ite) {
+		if (vits_lpi_aliased(v, ite->intid)) {
+			uint32_t i = ite->intid - LPI_INTID_BASE;
 			v->lpi_mark[i / 64] |= (uint64_t)1 << (i % 64);
 			any = true;
 		}
@@ -300,17 +296,12 @@ static void for_each_assigned(struct vits *v, uint32_t icid,
 {
 	for (uint32_t s = 0; s < v->devs.cap; s++) {
 		struct vits_dev *d = v->devs.slot[s];
-		if (d == NULL || !d->pmapped || d->nr_mapped == 0)
+		if (d == NULL || !d->pmapped)
 			continue;
-		uint32_t n = (uint32_t)1 << d->event_bits;
-		for (uint32_t e = 0, seen = 0; e < n && seen < d->nr_mapped; e++) {
-			const struct vits_ite *ite = &d->ites[e];
-			if (!ite->intid)
-				continue;
-			seen++;
+		const struct vits_ite *ite;
+		vits_for_each_mapped_event(d, e, ite)
 			if (ite->plpi && ite->icid == icid)
 				fn(v, d, e, arg);
-		}
 	}
 }
 
@@ -368,12 +359,10 @@ static void invall_aliases(struct vits *v, uint32_t icid)
 		const struct vits_dev *d = v->devs.slot[s];
 		if (d == NULL || !d->valid)
 			continue;
-		for (uint32_t e = 0, seen = 0; e < ((uint32_t)1 << d->event_bits) &&
-					       seen < d->nr_mapped; e++) {
-			uint32_t intid = d->ites[e].intid;
-			seen += intid != 0;
-			if (intid && d->ites[e].icid == icid && vits_lpi_aliased(v, intid)) {
-				uint32_t i = intid - LPI_INTID_BASE;
+		const struct vits_ite *ite;
+		vits_for_each_mapped_event(d, e, ite) {
+			if (ite->icid == icid && vits_lpi_aliased(v, ite->intid)) {
+				uint32_t i = ite->intid - LPI_INTID_BASE;
 				v->lpi_mark[i / 64] |= (uint64_t)1 << (i % 64);
 				any = true;
 			}

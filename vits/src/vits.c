@@ -350,12 +350,8 @@ int vits_unassign_device(struct vits *v, uint32_t vdevid)
 	 * enable each on the host and INV it first, so the physical ITS hands any pending
 	 * one to the host (vits_host_plpi), which keeps it pending in the engine. */
 	if (d->pmapped) {
-		for (uint32_t e = 0, seen = 0; e < ((uint32_t)1 << d->event_bits) &&
-					       seen < d->nr_mapped; e++) {
-			const struct vits_ite *ite = &d->ites[e];
-			if (!ite->intid)
-				continue;
-			seen++;
+		const struct vits_ite *ite;
+		vits_for_each_mapped_event(d, e, ite) {
 			if (!ite->plpi)
 				continue;
 			vits_host_prop_set(v->host, ite->plpi,

@@ -43,6 +43,15 @@ struct vits_dev {
 	struct vits_ite *ites;  /* 2^event_bits entries when valid */
 };
 
+/* Visit device d's mapped events (ITT entries with an INTID) in EventID order, with
+ * e (uint32_t) and ite (a struct vits_ite pointer the caller declares) set; the walk
+ * stops after the last one (left_ counts those still ahead), so it is O(events
+ * mapped), not O(ITT size).  The body may unmap the event it visits, nothing else. */
+#define vits_for_each_mapped_event(d, e, ite)                                          \
+	for (uint32_t e = 0, left_ = (d)->nr_mapped;                                   \
+	     left_ != 0 && e < ((uint32_t)1 << (d)->event_bits); e++)                  \
+		if (((ite) = &(d)->ites[e])->intid != 0 && (left_--, 1))
+
 /* Open-addressing (linear probing) map DeviceID -> struct vits_dev *. */
 struct vits_devmap {
 	struct vits_dev **slot;
