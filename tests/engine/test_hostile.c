@@ -185,8 +185,21 @@ static void test_limits(void)
 		    "DeviceID 0xffffffff in range but beyond an 8-page table");
 	EXPECT_FAIL(e, its_mk_mapd(3, 31, ENG_RAM_BASE, 1), VITS_R_NO_MEMORY, 0,
 		    "MAPD Size 31: 2^32 events (32 GiB ITT in RAM) over the 16 MiB cap");
-	EXPECT_FAIL(e, its_mk_mapd(3, 21, ENG_RAM_BASE, 1), VITS_R_NO_MEMORY, 0,
-		    "MAPD Size 21 over the cap");
+	EXPECT_FAIL(e, its_mk_mapd(3, 26, ENG_RAM_BASE, 1), VITS_R_NO_MEMORY, 0,
+		    "MAPD Size 26: a directory of 2^21 chunk pointers (16 MiB) over the cap");
+	/* The shadow is sparse: 2^22 events cost a 512 KiB directory until events are
+	 * mapped, and each mapped event's chunk of 64 entries (768 bytes). */
+	EXPECT_OK(e, its_mk_mapd(2, 0, ENG_RAM_BASE, 1), "MAPD (the device map's first slots)");
+	uint64_t before = eng_stats(e).mem_used;
+	EXPECT_OK(e, its_mk_mapd(3, 21, ENG_RAM_BASE, 1), "MAPD Size 21 (2^22 events)");
+	uint64_t dir = eng_stats(e).mem_used - before;
+	CHECK(dir >= 512u << 10 && dir < (512u << 10) + 1024, "MAPD Size 21 holds %llu bytes",
+	      (unsigned long long)dir);
+	EXPECT_OK(e, its_mk_mapti(3, (1u << 22) - 1, 8192, 0xffff), "MAPTI of the last event");
+	EXPECT_OK(e, its_mk_mapti(3, (1u << 22) - 2, 8193, 0xffff), "MAPTI in the same chunk");
+	CHECK_EQ(before + dir + 768, eng_stats(e).mem_used, "one 768-byte chunk for both");
+	EXPECT_OK(e, its_mk_mapd(3, 0, 0, 0), "MAPD V=0");
+	CHECK_EQ(before, eng_stats(e).mem_used, "unmapping frees the chunk and the directory");
 	struct vits_stats s = eng_stats(e);
 	CHECK(s.mem_peak <= 16u << 20, "mem_peak %llu within the default cap", (unsigned long long)s.mem_peak);
 	eng_free(e);
@@ -228,12 +241,15 @@ static void test_prop_outside_ram(void)
 	eng_free(e);
 }
 
-/* The memory cap: MAPDs until the cap refuses; nothing crashes, the cap holds, the
- * engine's accounting matches the allocator's, and unmapping gives memory back. */
+/* The memory cap: MAPDs of 4096 events with their first and last events mapped (a
+ * directory and two ITT chunks a device) until the cap refuses, at MAPD or at MAPTI;
+ * nothing crashes, a refused command changes nothing, the cap holds, the engine's
+ * accounting matches the allocator's, and unmapping gives memory back. */
 static void test_mem_cap(void)
 {
 	struct eng_opts o;
 	eng_opts_default(&o);
+	o.hc.vits.eventid_bits = 12;
 	struct eng *e = eng_new(&o);
 	if (!e)
 		return;
@@ -241,24 +257,35 @@ static void test_mem_cap(void)
 	CHECK_EQ(e->h->engine_mem.cur, base, "engine mem_used equals the allocator's count");
 	eng_free(e);
 
-	uint32_t cap = (uint32_t)base + 64 * 1024;
+	uint32_t cap = (uint32_t)base + 128 * 1024;
 	o.hc.vits.mem_cap = cap;
 	e = eng_new(&o);
 	if (!e)
 		return;
 	e->record = false;
-	unsigned mapped = 0, refused = 0;
+	unsigned mapped = 0, refused = 0, refused_mapti = 0;
 	for (uint32_t d = 0; d < 4096 && refused < 3; d++) {
-		int r = eng_cmd(e, its_mk_mapd(d, 4, eng_itt(d), 1));
+		int r = eng_cmd(e, its_mk_mapd(d, 11, eng_itt(d), 1));
 		if (r == VITS_R_NONE)
 			mapped++;
-		else if (r == VITS_R_NO_MEMORY)
+		for (uint32_t k = 0; k < 2 && r == VITS_R_NONE; k++) {
+			uint32_t ev = k ? 4095 : 0;
+			r = eng_cmd(e, its_mk_mapti(d, ev, 8192 + 2 * d + k, 0));
+			struct vits_event_info ei;
+			if (r == VITS_R_NO_MEMORY) {
+				refused_mapti++;
+				CHECK_EQ(VITS_E_NOENT, vits_query_event(e->v, d, ev, &ei),
+					 "a refused MAPTI maps nothing");
+			}
+		}
+		if (r == VITS_R_NO_MEMORY)
 			refused++;
-		else
-			CHECK_REASON(VITS_R_NO_MEMORY, r, "MAPD %u under the cap", d);
+		else if (r != VITS_R_NONE)
+			CHECK_REASON(VITS_R_NO_MEMORY, r, "MAPD/MAPTI %u under the cap", d);
 	}
-	CHECK(mapped > 50, "some devices fit under the cap (%u)", mapped);
-	CHECK_EQ(3, refused, "the cap refused MAPDs");
+	CHECK(mapped > 30, "some devices fit under the cap (%u)", mapped);
+	CHECK_EQ(3, refused, "the cap refused MAPDs and MAPTIs");
+	CHECK(refused_mapti > 0, "the cap refused a MAPTI's chunk (%u)", refused_mapti);
 	struct vits_stats s = eng_stats(e);
 	CHECK(s.mem_used <= cap, "mem_used %llu <= cap %u", (unsigned long long)s.mem_used, cap);
 	CHECK(s.mem_peak <= cap, "mem_peak %llu <= cap %u", (unsigned long long)s.mem_peak, cap);
@@ -309,7 +336,7 @@ static void test_storm(void)
 	struct eng *e = eng_new(&o);
 	if (!e)
 		return;
-	uint32_t cap = (uint32_t)eng_stats(e).mem_used + 256 * 1024;
+	uint32_t cap = (uint32_t)eng_stats(e).mem_used + 64 * 1024;
 	eng_free(e);
 	o.hc.vits.mem_cap = cap;
 	e = eng_new(&o);

@@ -12,11 +12,6 @@ static bool id_fits(uint64_t id, unsigned bits)
 	return bits >= 64 || (id >> bits) == 0;
 }
 
-static size_t itt_bytes(unsigned event_bits)
-{
-	return sizeof(struct vits_ite) << event_bits;
-}
-
 /* Outbox room for an assigned device's teardown with `events` events mapped (a DISCARD
  * each, MAPD V=0, SYNCs), plus `now` commands about to be sent, so that the teardown
  * can always be queued.  Reserved as events are mapped, not per ITT entry: that cost
@@ -110,8 +105,8 @@ static enum vits_reason find_event(struct vits *v, const struct its_cmd *c, stru
 	if (!id_fits(ev, r->d->event_bits))
 		return VITS_R_EVENT_OOR;
 	r->ev = (uint32_t)ev;
-	r->ite = &r->d->ites[ev];
-	return r->ite->intid ? VITS_R_NONE : VITS_R_EVENT_UNMAPPED;
+	r->ite = vits_ite_find(r->d, (uint32_t)ev);
+	return r->ite != NULL && r->ite->intid ? VITS_R_NONE : VITS_R_EVENT_UNMAPPED;
 }
 
 /* ... and its collection mapped: commands that need the target redistributor. */
@@ -155,8 +150,7 @@ void vits_dev_unmap(struct vits *v, struct vits_dev *d)
 	}
 	if (aliases)
 		vits_policy_clear_marked(v, d);         /* after the counts dropped */
-	vits_mem_free(&v->mem, d->ites, itt_bytes(d->event_bits));
-	d->ites = NULL;
+	vits_itt_free(v, d);
 	d->valid = 0;
 	d->event_bits = 0;
 	d->itt_addr = 0;
@@ -191,17 +185,17 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 
 	if (d != NULL && d->assigned && v->host != NULL && reserve_teardown(v, 0, 0) < 0)
 		return VITS_R_NO_MEMORY;
-	struct vits_ite *ites = vits_mem_alloc(&v->mem, itt_bytes(bits));
-	if (ites == NULL)
+	struct vits_ite **dir = vits_itt_alloc(v, bits);
+	if (dir == NULL)
 		return VITS_R_NO_MEMORY;
 	if (d == NULL && (d = vits_dev_get(v, (uint32_t)devid)) == NULL) {
-		vits_mem_free(&v->mem, ites, itt_bytes(bits));
+		vits_itt_free_dir(v, dir, bits);
 		return VITS_R_NO_MEMORY;
 	}
 	/* IMPDEF choice: MAPD V=1 on a mapped device drops the old mapping first (KVM). */
 	vits_dev_unmap(v, d);
 	vits_xlate_flush(v);
-	d->ites = ites;
+	d->itt = dir;
 	d->valid = 1;
 	d->event_bits = (uint8_t)bits;
 	d->itt_addr = itt;
@@ -246,13 +240,16 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	uint64_t icid = its_cmd_get_icid(c);
 	if (icid >= v->nr_coll)
 		return VITS_R_COLLECTION_OOR;
-	struct vits_ite *ite = &d->ites[ev];
+	struct vits_ite *ite = vits_ite_find(d, (uint32_t)ev);
 	/* IMPDEF choice: mapping onto a mapped event is an error (KVM ignores it; the
 	 * architecture makes it UNPREDICTABLE), so a guest cannot leak the old LPI. */
-	if (ite->intid)
+	if (ite != NULL && ite->intid)
 		return VITS_R_EVENT_MAPPED;
 	/* With this event mapped too; the MAPTI itself sends up to two commands. */
 	if (d->assigned && v->host != NULL && reserve_teardown(v, d->nr_mapped + 1ull, 2) < 0)
+		return VITS_R_NO_MEMORY;
+	/* The entry's chunk, on the first event mapped in it (kept until the unmap). */
+	if ((ite = vits_ite_make(v, d, (uint32_t)ev)) == NULL)
 		return VITS_R_NO_MEMORY;
 
 	uint8_t old_cfg = v->lpi_cfg[intid - LPI_INTID_BASE];

@@ -99,8 +99,7 @@ void vits_devmap_free(struct vits *v)
 		struct vits_dev *d = m->slot[i];
 		if (d == NULL)
 			continue;
-		if (d->ites != NULL)
-			vits_mem_free(&v->mem, d->ites, sizeof(*d->ites) << d->event_bits);
+		vits_itt_free(v, d);
 		vits_mem_free(&v->mem, d, sizeof(*d));
 	}
 	vits_mem_free(&v->mem, m->slot, sizeof(*m->slot) * m->cap);

@@ -320,15 +320,15 @@ int vits_host_plpi(struct vits_host *h, uint32_t plpi)
 	 * was pending and that an INV just enabled (redistributor state, which the ITS
 	 * enable does not gate); the host cannot tell them apart, and losing the second
 	 * is worse than latching the first (docs/policies.md, limit disabled_its_msi). */
-	if (d == NULL || !d->valid || (m->eventid >> (d->event_bits - 1) >> 1) ||
-	    d->ites[m->eventid].intid != m->intid) {
+	const struct vits_ite *ite = vits_ite_lookup(d, m->eventid);
+	if (ite == NULL || ite->intid != m->intid) {
 		/* Unmapped, or remapped to another LPI since: a late interrupt of the old
 		 * mapping (its physical LPI still retiring) must not fire the new one.  An
 		 * event that still maps the same LPI (its device unassigned meanwhile, or
 		 * re-mapped to it) takes it: pending state the physical ITS released. */
 		why = VITS_R_EVENT_UNMAPPED;
 	} else {
-		intid = d->ites[m->eventid].intid;
+		intid = ite->intid;
 		/* A physical LPI for an LPI the guest disabled (and invalidated) is a
 		 * spurious host interrupt: host work the guest asked not to cause.  It
 		 * still becomes pending, as a disabled LPI does on a real ITS. */

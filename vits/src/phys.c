@@ -85,7 +85,7 @@ void vits_phys_unmapd(struct vits *v, struct vits_dev *d)
 enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
 	struct vits_host *h = v->host;
-	struct vits_ite *ite = &d->ites[ev];
+	struct vits_ite *ite = vits_ite(d, ev);
 
 	if (!d->pmapped || (ev >> (phys_event_bits(v, d) - 1) >> 1))
 		return VITS_R_NONE;     /* beyond the physical ITT: virtual only */
@@ -111,7 +111,7 @@ enum vits_reason vits_phys_mapti(struct vits *v, struct vits_dev *d, uint32_t ev
 
 void vits_phys_movi(struct vits *v, struct vits_dev *d, uint32_t ev, uint32_t new_vcpu)
 {
-	struct vits_ite *ite = &d->ites[ev];
+	struct vits_ite *ite = vits_ite(d, ev);
 	uint32_t to = vits_phys_pcpu(v, new_vcpu);
 	if (!ite->plpi || ite->pcpu == to)
 		return;
@@ -126,7 +126,7 @@ void vits_phys_movi(struct vits *v, struct vits_dev *d, uint32_t ev, uint32_t ne
 
 void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
-	struct vits_ite *ite = &d->ites[ev];
+	struct vits_ite *ite = vits_ite(d, ev);
 	if (ite->plpi) {
 		struct its_cmd c = its_mk_devev(ITS_OP_DISCARD, d->pdevid, ev);
 		vits_phys_emit(v, &c);
@@ -149,7 +149,7 @@ void vits_phys_discard(struct vits *v, struct vits_dev *d, uint32_t ev)
 /* A physical CLEAR of event ev of assigned device d, which has a physical LPI. */
 void vits_phys_clear_ite(struct vits *v, const struct vits_dev *d, uint32_t ev)
 {
-	const struct vits_ite *ite = &d->ites[ev];
+	const struct vits_ite *ite = vits_ite(d, ev);
 	struct its_cmd c = its_mk_devev(ITS_OP_CLEAR, d->pdevid, ev);
 	vits_phys_emit(v, &c);
 	vits_ob_clears_last(v, ite->plpi);
@@ -158,7 +158,7 @@ void vits_phys_clear_ite(struct vits *v, const struct vits_dev *d, uint32_t ev)
 
 void vits_phys_clear(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
-	const struct vits_ite *ite = &d->ites[ev];
+	const struct vits_ite *ite = vits_ite(d, ev);
 	if (ite->plpi)
 		vits_phys_clear_ite(v, d, ev);
 	if (vits_lpi_aliased(v, ite->intid))

@@ -102,7 +102,7 @@ static void send_inv(struct vits *v, const struct vits_dev *d, uint32_t ev)
 {
 	struct its_cmd c = its_mk_devev(ITS_OP_INV, d->pdevid, ev);
 	vits_phys_emit(v, &c);
-	vits_phys_mark_sync(v, d->ites[ev].pcpu);
+	vits_phys_mark_sync(v, vits_ite(d, ev)->pcpu);
 }
 
 /*
@@ -134,7 +134,7 @@ static void refresh(struct vits *v, const struct vits_ite *ite)
  * the physical ITS would otherwise keep a configuration the guest has replaced. */
 static void inv_event(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
-	const struct vits_ite *ite = &d->ites[ev];
+	const struct vits_ite *ite = vits_ite(d, ev);
 	if (!ite->plpi)
 		return;
 	if (v->cfg.policy == VITS_POLICY_FORWARD || needs_inv(v, ite)) {
@@ -147,9 +147,12 @@ static void inv_event(struct vits *v, struct vits_dev *d, uint32_t ev)
  * The body must not map or unmap. */
 #define for_each_plpi_event(v, d, e, ite)                                              \
 	for (uint32_t s_ = 0; s_ < (v)->devs.cap; s_++)                                   \
-		if (((d) = (v)->devs.slot[s_]) != NULL && (d)->pmapped)                    \
-			vits_for_each_mapped_event(d, e, ite)                              \
-				if ((ite)->plpi)
+		if (((d) = (v)->devs.slot[s_]) == NULL || !(d)->pmapped)                   \
+			;                                                                  \
+		else vits_for_each_mapped_event(d, e, ite)                                 \
+			if (!(ite)->plpi)                                                  \
+				;                                                          \
+			else
 
 /*
  * Configuration is per LPI, not per event: when several events map one LPI, the
@@ -186,7 +189,7 @@ static void rmap_point(struct vits *v, const struct vits_dev *d, uint32_t ev)
 {
 	if (v->rmap == NULL)
 		return;
-	struct vits_rmap *r = &v->rmap[d->ites[ev].intid - LPI_INTID_BASE];
+	struct vits_rmap *r = &v->rmap[vits_ite(d, ev)->intid - LPI_INTID_BASE];
 	r->devid = d->devid;
 	r->eventid = ev;
 }
@@ -253,8 +256,9 @@ void vits_policy_unaliased(struct vits *v, uint32_t intid)
  * hands a pending state one of them latched to the host, where the engine merges it. */
 void vits_policy_mapped(struct vits *v, struct vits_dev *d, uint32_t ev)
 {
-	if (v->cfg.policy != VITS_POLICY_VIRTUAL && vits_lpi_aliased(v, d->ites[ev].intid))
-		inv_aliases(v, d->ites[ev].intid, d, ev);
+	uint32_t intid = vits_ite(d, ev)->intid;
+	if (v->cfg.policy != VITS_POLICY_VIRTUAL && vits_lpi_aliased(v, intid))
+		inv_aliases(v, intid, d, ev);
 }
 
 void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev)
@@ -262,8 +266,9 @@ void vits_policy_inv(struct vits *v, struct vits_dev *d, uint32_t ev)
 	if (v->cfg.policy == VITS_POLICY_VIRTUAL)
 		return;
 	inv_event(v, d, ev);
-	if (vits_lpi_aliased(v, d->ites[ev].intid))
-		inv_aliases(v, d->ites[ev].intid, d, ev);
+	uint32_t intid = vits_ite(d, ev)->intid;
+	if (vits_lpi_aliased(v, intid))
+		inv_aliases(v, intid, d, ev);
 }
 
 /*
@@ -282,10 +287,11 @@ void vits_policy_released(struct vits *v, struct vits_dev *d, uint32_t ev, bool 
 {
 	if (v->cfg.policy == VITS_POLICY_VIRTUAL)
 		return;
-	if (with_own && d->ites[ev].plpi)
+	const struct vits_ite *ite = vits_ite(d, ev);
+	if (with_own && ite->plpi)
 		vits_phys_clear_ite(v, d, ev);
-	if (vits_lpi_aliased(v, d->ites[ev].intid))
-		vits_policy_clear_aliases(v, d->ites[ev].intid, d, ev);
+	if (vits_lpi_aliased(v, ite->intid))
+		vits_policy_clear_aliases(v, ite->intid, d, ev);
 }
 
 /* Visit the domain's assigned events of collection icid: fn(v, d, ev). */
@@ -314,7 +320,7 @@ struct invall_scan {
 static void scan_event(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
 {
 	struct invall_scan *s = arg;
-	const struct vits_ite *ite = &d->ites[ev];
+	const struct vits_ite *ite = vits_ite(d, ev);
 	if (v->cfg.policy != VITS_POLICY_FORWARD && !needs_inv(v, ite))
 		return;
 	s->count++;
@@ -326,8 +332,9 @@ static void scan_event(struct vits *v, struct vits_dev *d, uint32_t ev, void *ar
 
 static void inv_if_needed(struct vits *v, struct vits_dev *d, uint32_t ev, void *arg)
 {
-	if (needs_inv(v, &d->ites[ev])) {
-		refresh(v, &d->ites[ev]);
+	const struct vits_ite *ite = vits_ite(d, ev);
+	if (needs_inv(v, ite)) {
+		refresh(v, ite);
 		send_inv(v, d, ev);
 	}
 }
@@ -427,7 +434,7 @@ void vits_policy_sync(struct vits *v, uint32_t vcpu)
 /* A trapped byte reaches one event's physical LPI. */
 static void trap_event(struct vits *v, struct vits_dev *d, uint32_t ev, uint8_t byte)
 {
-	const struct vits_ite *ite = &d->ites[ev];
+	const struct vits_ite *ite = vits_ite(d, ev);
 	vits_host_prop_set(v->host, ite->plpi, byte);
 	if (v->cfg.policy == VITS_POLICY_EAGER)
 		send_inv(v, d, ev);
@@ -471,10 +478,9 @@ int vits_prop_write(struct vits *v, uint64_t gpa, unsigned len, uint64_t value)
 		 * only if that event still maps this LPI. */
 		const struct vits_rmap *r = &v->rmap[i];
 		struct vits_dev *d = vits_dev_find(v, r->devid);
-		bool named = d != NULL && d->valid && !(r->eventid >> (d->event_bits - 1) >> 1) &&
-			     d->ites[r->eventid].intid == intid;
-		if (named) {
-			if (d->ites[r->eventid].plpi)
+		const struct vits_ite *ite = vits_ite_lookup(d, r->eventid);
+		if (ite != NULL && ite->intid == intid) {
+			if (ite->plpi)
 				trap_event(v, d, r->eventid, byte);
 			continue;
 		}

@@ -419,8 +419,8 @@ int vits_query_event(const struct vits *v, uint32_t devid, uint32_t eventid,
 		return VITS_E_NOENT;
 	if (eventid >> (d->event_bits - 1) >> 1)
 		return VITS_E_RANGE;
-	const struct vits_ite *ite = &d->ites[eventid];
-	if (!ite->intid)
+	const struct vits_ite *ite = vits_ite_find(d, eventid);
+	if (ite == NULL || !ite->intid)
 		return VITS_E_NOENT;
 	out->intid = ite->intid;
 	out->icid = ite->icid;

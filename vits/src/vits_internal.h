@@ -40,17 +40,65 @@ struct vits_dev {
 	uint64_t itt_addr;
 	uint64_t pitt;          /* host ITT address (assigned devices) */
 	uint64_t pitt_bytes;
-	struct vits_ite *ites;  /* 2^event_bits entries when valid */
+	struct vits_ite **itt;  /* ITT shadow directory when valid (vits_itt_dir_len) */
+	uint32_t nr_chunks;     /* chunks of it allocated */
 };
 
+/* The ITT shadow is sparse: a directory of chunk pointers, each chunk holding the
+ * entries of VITS_ITT_CHUNK consecutive events (fewer when the ITT is smaller), made
+ * by the first MAPTI/MAPI into it and freed with the device's mapping.  MAPD costs
+ * 8 bytes per VITS_ITT_CHUNK events of its ITT, not 12 per event: a guest cannot make
+ * one MAPD zero megabytes, and memory follows the events it maps. */
+#define VITS_ITT_CHUNK_SHIFT 6u
+#define VITS_ITT_CHUNK (1u << VITS_ITT_CHUNK_SHIFT)
+
+static inline uint64_t vits_itt_dir_len(unsigned event_bits)
+{
+	return event_bits > VITS_ITT_CHUNK_SHIFT ? (uint64_t)1 << (event_bits - VITS_ITT_CHUNK_SHIFT)
+						 : 1;
+}
+
+static inline uint32_t vits_itt_chunk_len(unsigned event_bits)
+{
+	return event_bits >= VITS_ITT_CHUNK_SHIFT ? VITS_ITT_CHUNK : (uint32_t)1 << event_bits;
+}
+
+/* Event ev's entry (ev < 2^event_bits), or NULL when nothing in its chunk was ever
+ * mapped, which reads as unmapped. */
+static inline struct vits_ite *vits_ite_find(const struct vits_dev *d, uint32_t ev)
+{
+	struct vits_ite *c = d->itt[ev >> VITS_ITT_CHUNK_SHIFT];
+	return c != NULL ? &c[ev & (VITS_ITT_CHUNK - 1)] : NULL;
+}
+
+/* Event ev's entry when d is a mapped device, ev is in its range and the chunk
+ * exists; else NULL.  For DeviceID/EventID pairs that come from outside the ITT. */
+static inline struct vits_ite *vits_ite_lookup(const struct vits_dev *d, uint32_t ev)
+{
+	if (d == NULL || !d->valid || (ev >> (d->event_bits - 1) >> 1))
+		return NULL;
+	return vits_ite_find(d, ev);
+}
+
+/* A mapped event's entry (its chunk exists). */
+static inline struct vits_ite *vits_ite(const struct vits_dev *d, uint32_t ev)
+{
+	return &d->itt[ev >> VITS_ITT_CHUNK_SHIFT][ev & (VITS_ITT_CHUNK - 1)];
+}
+
 /* Visit device d's mapped events (ITT entries with an INTID) in EventID order, with
- * e (uint32_t) and ite (a struct vits_ite pointer the caller declares) set; the walk
- * stops after the last one (left_ counts those still ahead), so it is O(events
- * mapped), not O(ITT size).  The body may unmap the event it visits, nothing else. */
+ * e (uint32_t) and ite (a struct vits_ite pointer the caller declares) set; absent
+ * chunks are skipped whole and the walk stops after the last mapped event (left_
+ * counts those still ahead), so it is O(events mapped + chunks before the last), not
+ * O(ITT size).  The body may unmap the event it visits, nothing else. */
 #define vits_for_each_mapped_event(d, e, ite)                                          \
 	for (uint32_t e = 0, left_ = (d)->nr_mapped;                                   \
-	     left_ != 0 && e < ((uint32_t)1 << (d)->event_bits); e++)                  \
-		if (((ite) = &(d)->ites[e])->intid != 0 && (left_--, 1))
+	     left_ != 0 && (uint64_t)e < (uint64_t)1 << (d)->event_bits; e++)          \
+		if ((d)->itt[e >> VITS_ITT_CHUNK_SHIFT] == NULL)                       \
+			e |= VITS_ITT_CHUNK - 1;                                       \
+		else if (((ite) = vits_ite(d, e))->intid == 0 || (left_--, 0))         \
+			;                                                              \
+		else
 
 /* Open-addressing (linear probing) map DeviceID -> struct vits_dev *. */
 struct vits_devmap {
@@ -221,6 +269,16 @@ VITS_INTERNAL struct vits_dev *vits_dev_find(const struct vits *v, uint32_t devi
 VITS_INTERNAL struct vits_dev *vits_dev_get(struct vits *v, uint32_t devid);
 VITS_INTERNAL void vits_dev_put(struct vits *v, struct vits_dev *d);
 VITS_INTERNAL void vits_devmap_free(struct vits *v);
+
+/* ---- ITT shadow (itt.c) ---- */
+
+/* A directory for 2^event_bits events, every chunk absent; NULL over the cap. */
+VITS_INTERNAL struct vits_ite **vits_itt_alloc(struct vits *v, unsigned event_bits);
+VITS_INTERNAL void vits_itt_free_dir(struct vits *v, struct vits_ite **dir, unsigned event_bits);
+/* Frees d's chunks and directory (d->itt NULL after). */
+VITS_INTERNAL void vits_itt_free(struct vits *v, struct vits_dev *d);
+/* Event ev's entry, its chunk allocated (zeroed) if absent; NULL over the cap. */
+VITS_INTERNAL struct vits_ite *vits_ite_make(struct vits *v, struct vits_dev *d, uint32_t ev);
 
 /* ---- LPIs and delivery (lpi.c) ---- */
 

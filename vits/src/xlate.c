@@ -50,8 +50,8 @@ int vits_translate(struct vits *v, uint32_t devid, uint32_t eventid)
 		return VITS_R_DEVICE_UNMAPPED;
 	if (eventid >> (d->event_bits - 1) >> 1)
 		return VITS_R_EVENT_OOR;
-	const struct vits_ite *ite = &d->ites[eventid];
-	if (ite->intid == 0)
+	const struct vits_ite *ite = vits_ite_find(d, eventid);
+	if (ite == NULL || ite->intid == 0)
 		return VITS_R_EVENT_UNMAPPED;
 	uint32_t vcpu = v->coll[ite->icid];
 	if (vcpu == VITS_COLL_UNMAPPED)
