@@ -200,6 +200,15 @@ static void test_limits(void)
 	CHECK_EQ(before + dir + 768, eng_stats(e).mem_used, "one 768-byte chunk for both");
 	EXPECT_OK(e, its_mk_mapd(3, 0, 0, 0), "MAPD V=0");
 	CHECK_EQ(before, eng_stats(e).mem_used, "unmapping frees the chunk and the directory");
+	/* An ITT of one chunk (64 events) has its directory in the device: MAPD allocates
+	 * nothing, its first MAPTI the chunk. */
+	EXPECT_OK(e, its_mk_mapd(2, 5, ENG_RAM_BASE, 1), "MAPD of 64 events over a mapped device");
+	CHECK_EQ(before, eng_stats(e).mem_used, "no directory for one chunk");
+	EXPECT_OK(e, its_mk_mapti(2, 63, 8194, 0), "MAPTI of event 63");
+	CHECK_EQ(before + 768, eng_stats(e).mem_used, "its chunk");
+	CHECK_REASON(VITS_R_COLLECTION_UNMAPPED, vits_msi(e->v, 2, 63),
+		     "MSI through the one-chunk ITT finds the event (ICID 0 is not mapped)");
+	CHECK_REASON(VITS_R_EVENT_UNMAPPED, vits_msi(e->v, 2, 62), "MSI of an unmapped event");
 	struct vits_stats s = eng_stats(e);
 	CHECK(s.mem_peak <= 16u << 20, "mem_peak %llu within the default cap", (unsigned long long)s.mem_peak);
 	eng_free(e);

@@ -185,8 +185,8 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 
 	if (d != NULL && d->assigned && v->host != NULL && reserve_teardown(v, 0, 0) < 0)
 		return VITS_R_NO_MEMORY;
-	struct vits_ite **dir = vits_itt_alloc(v, bits);
-	if (dir == NULL)
+	struct vits_ite **dir;
+	if (vits_itt_alloc(v, bits, &dir) < 0)
 		return VITS_R_NO_MEMORY;
 	if (d == NULL && (d = vits_dev_get(v, (uint32_t)devid)) == NULL) {
 		vits_itt_free_dir(v, dir, bits);
@@ -195,7 +195,7 @@ static enum vits_reason cmd_mapd(struct vits *v, const struct its_cmd *c)
 	/* IMPDEF choice: MAPD V=1 on a mapped device drops the old mapping first (KVM). */
 	vits_dev_unmap(v, d);
 	vits_xlate_flush(v);
-	d->itt = dir;
+	vits_itt_install(d, dir);
 	d->valid = 1;
 	d->event_bits = (uint8_t)bits;
 	d->itt_addr = itt;

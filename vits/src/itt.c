@@ -2,8 +2,8 @@
  * itt.c: the shadow of a device's interrupt translation table.
  *
  * Sparse (vits_internal.h, "The ITT shadow is sparse"): MAPD allocates a directory of
- * chunk pointers, the first MAPTI/MAPI into a chunk allocates it, and the device's
- * unmapping frees both.  Every allocation is charged to the instance's memory cap.
+ * chunk pointers (none for an ITT of one chunk), the first MAPTI/MAPI into a chunk
+ * allocates it, and the device's unmapping frees both.  Every allocation is charged to the instance's memory cap.
  */
 #include "vits_internal.h"
 
@@ -17,14 +17,28 @@ static size_t chunk_bytes(unsigned event_bits)
 	return sizeof(struct vits_ite) * vits_itt_chunk_len(event_bits);
 }
 
-struct vits_ite **vits_itt_alloc(struct vits *v, unsigned event_bits)
+/* Most devices have one chunk (64 events or fewer): their directory is the pointer
+ * in struct vits_dev, so their MAPD allocates nothing. */
+int vits_itt_alloc(struct vits *v, unsigned event_bits, struct vits_ite ***dir)
 {
-	return vits_mem_alloc(&v->mem, dir_bytes(event_bits));
+	*dir = NULL;
+	if (vits_itt_dir_len(event_bits) == 1)
+		return 0;
+	*dir = vits_mem_alloc(&v->mem, dir_bytes(event_bits));
+	return *dir != NULL ? 0 : -1;
 }
 
 void vits_itt_free_dir(struct vits *v, struct vits_ite **dir, unsigned event_bits)
 {
-	vits_mem_free(&v->mem, dir, dir_bytes(event_bits));
+	if (dir != NULL)
+		vits_mem_free(&v->mem, dir, dir_bytes(event_bits));
+}
+
+void vits_itt_install(struct vits_dev *d, struct vits_ite **dir)
+{
+	d->itt_one[0] = NULL;
+	d->itt = dir != NULL ? dir : d->itt_one;
+	d->nr_chunks = 0;
 }
 
 /* The chunks go first, found from the front; the scan stops at the last one. */
@@ -39,7 +53,8 @@ void vits_itt_free(struct vits *v, struct vits_dev *d)
 		d->itt[i] = NULL;
 		d->nr_chunks--;
 	}
-	vits_itt_free_dir(v, d->itt, d->event_bits);
+	if (d->itt != d->itt_one)
+		vits_itt_free_dir(v, d->itt, d->event_bits);
 	d->itt = NULL;
 }
 

@@ -41,6 +41,7 @@ struct vits_dev {
 	uint64_t pitt;          /* host ITT address (assigned devices) */
 	uint64_t pitt_bytes;
 	struct vits_ite **itt;  /* ITT shadow directory when valid (vits_itt_dir_len) */
+	struct vits_ite *itt_one[1];    /* the directory of an ITT of one chunk */
 	uint32_t nr_chunks;     /* chunks of it allocated */
 };
 
@@ -272,9 +273,13 @@ VITS_INTERNAL void vits_devmap_free(struct vits *v);
 
 /* ---- ITT shadow (itt.c) ---- */
 
-/* A directory for 2^event_bits events, every chunk absent; NULL over the cap. */
-VITS_INTERNAL struct vits_ite **vits_itt_alloc(struct vits *v, unsigned event_bits);
+/* A directory for 2^event_bits events, every chunk absent, in *dir: allocated when the
+ * ITT has more than one chunk, else NULL (the device's own itt_one serves).  Fails
+ * (-1) over the cap. */
+VITS_INTERNAL int vits_itt_alloc(struct vits *v, unsigned event_bits, struct vits_ite ***dir);
 VITS_INTERNAL void vits_itt_free_dir(struct vits *v, struct vits_ite **dir, unsigned event_bits);
+/* Gives d the directory (from vits_itt_alloc) of an ITT of 2^event_bits events. */
+VITS_INTERNAL void vits_itt_install(struct vits_dev *d, struct vits_ite **dir);
 /* Frees d's chunks and directory (d->itt NULL after). */
 VITS_INTERNAL void vits_itt_free(struct vits *v, struct vits_dev *d);
 /* Event ev's entry, its chunk allocated (zeroed) if absent; NULL over the cap. */
