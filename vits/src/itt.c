@@ -46,7 +46,8 @@ void vits_itt_free(struct vits *v, struct vits_dev *d)
 {
 	if (d->itt == NULL)
 		return;
-	for (uint64_t i = 0; d->nr_chunks != 0; i++) {
+	uint64_t n = vits_itt_dir_len(d->event_bits);
+	for (uint64_t i = 0; d->nr_chunks != 0 && i < n; i++) {
 		if (d->itt[i] == NULL)
 			continue;
 		vits_mem_free(&v->mem, d->itt[i], chunk_bytes(d->event_bits));
