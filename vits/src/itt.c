@@ -3,7 +3,8 @@
  *
  * Sparse (vits_internal.h, "The ITT shadow is sparse"): MAPD allocates a directory of
  * chunk pointers (none for an ITT of one chunk), the first MAPTI/MAPI into a chunk
- * allocates it, and the device's unmapping frees both.  Every allocation is charged to the instance's memory cap.
+ * allocates it, and the device's unmapping frees both.  Every allocation is charged
+ * to the instance's memory cap.
  */
 #include "vits_internal.h"
 

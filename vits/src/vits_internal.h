@@ -55,8 +55,9 @@ struct vits_dev {
 
 static inline uint64_t vits_itt_dir_len(unsigned event_bits)
 {
-	return event_bits > VITS_ITT_CHUNK_SHIFT ? (uint64_t)1 << (event_bits - VITS_ITT_CHUNK_SHIFT)
-						 : 1;
+	if (event_bits <= VITS_ITT_CHUNK_SHIFT)
+		return 1;
+	return (uint64_t)1 << (event_bits - VITS_ITT_CHUNK_SHIFT);
 }
 
 static inline uint32_t vits_itt_chunk_len(unsigned event_bits)
@@ -277,7 +278,8 @@ VITS_INTERNAL void vits_devmap_free(struct vits *v);
  * ITT has more than one chunk, else NULL (the device's own itt_one serves).  Fails
  * (-1) over the cap. */
 VITS_INTERNAL int vits_itt_alloc(struct vits *v, unsigned event_bits, struct vits_ite ***dir);
-VITS_INTERNAL void vits_itt_free_dir(struct vits *v, struct vits_ite **dir, unsigned event_bits);
+VITS_INTERNAL void vits_itt_free_dir(struct vits *v, struct vits_ite **dir,
+				     unsigned event_bits);
 /* Gives d the directory (from vits_itt_alloc) of an ITT of 2^event_bits events. */
 VITS_INTERNAL void vits_itt_install(struct vits_dev *d, struct vits_ite **dir);
 /* Frees d's chunks and directory (d->itt NULL after). */
