@@ -14,8 +14,8 @@ static bool id_fits(uint64_t id, unsigned bits)
 
 /* Outbox room for an assigned device's teardown with `events` events mapped (a DISCARD
  * each, MAPD V=0, SYNCs), plus `now` commands about to be sent, so that the teardown
- * can always be queued.  Reserved as events are mapped, not per ITT entry: that cost
- * 72 bytes an entry, six times the ITT shadow, for events most guests never map. */
+ * can always be queued.  Reserved as events are mapped, like the ITT shadow's chunks,
+ * not per ITT entry: that cost 72 bytes an entry, for events most guests never map. */
 static int reserve_teardown(struct vits *v, uint64_t events, unsigned now)
 {
 	return vits_ob_reserve(v, events + 2 + v->host->cfg.nr_pcpus + now);
