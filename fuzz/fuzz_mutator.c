@@ -1,12 +1,9 @@
 /*
  * fuzz_mutator.c: the structure-aware mutator of the program targets
  * (LLVMFuzzerCustomMutator).  It works on whole operations: insert a fresh one,
- * delete, swap, duplicate, set one field to an edge value, retune the header, insert a
- * mapped and cached event (MAPD, MAPC of two collections on vCPUs 0 and 1, MAPTI, kick,
- * MSI, all of small IDs: the state translation-cache and pending-state bugs start
- * from, which random insertions seldom build); one time in four it leaves
- * the bytes to libFuzzer's own mutator (LLVMFuzzerMutate), which the dictionaries
- * steer.  Every result is a valid program, as every byte string is.
+ * delete, swap, duplicate, set one field to an edge value, retune the header; one time
+ * in four it leaves the bytes to libFuzzer's own mutator (LLVMFuzzerMutate), which the
+ * dictionaries steer.  Every result is a valid program, as every byte string is.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -79,10 +76,9 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	starts[n] = size;
 	uint8_t tmp[64];
 	/* Cases 0..5 work on operations; a new header (case 6, 1 in 24) is rarer, as it
-	 * costs a new engine instance (fuzz_prog.c caches one per geometry), and so is a
-	 * mapped event (case 7, 1 in 24), as it is four operations at once. */
+	 * costs a new engine instance (fuzz_prog.c caches one per geometry). */
 	unsigned what = rnd(&s) % 24;
-	if (what > 7)
+	if (what > 6)
 		what = rnd(&s) % 6;
 	switch (what) {
 	case 0:
@@ -143,25 +139,6 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	case 6:         /* retune the header */
 		data[rnd(&s) % FZ_HDR_BYTES] ^= (uint8_t)(1u << (rnd(&s) % 8));
 		return size;
-	case 7: {       /* a mapped, cached event: MAPD, MAPC, MAPTI + kick, MSI */
-		uint8_t dev = (uint8_t)(rnd(&s) % 5), ev = (uint8_t)(rnd(&s) & 7);
-		uint8_t icid = (uint8_t)(rnd(&s) & 3), lpi = (uint8_t)(rnd(&s) & 15);
-		const uint8_t seq[] = {
-			FZ_OP_CMD, 0, dev, 3, 0, 0, 0, 0,                /* MAPD, 16 events */
-			FZ_OP_CMD, 1, icid, 0, 0, 0, 0, 0,               /* MAPC to vCPU 0 */
-			FZ_OP_CMD, 1, (uint8_t)(icid ^ 1), 1, 0, 0, 0, 0, /* another to vCPU 1 */
-			FZ_OP_CMD, 2, dev, ev, lpi, icid, 2, 0,          /* MAPTI, kick */
-			FZ_OP_MSI, dev, ev,
-		};
-		_Static_assert(sizeof(seq) <= sizeof(tmp), "tmp holds the sequence");
-		if (size + sizeof(seq) > max_size)
-			break;
-		size_t at = n ? starts[rnd(&s) % (n + 1)] : size;
-		memcpy(tmp, seq, sizeof(seq));
-		memmove(data + at + sizeof(seq), data + at, size - at);
-		memcpy(data + at, tmp, sizeof(seq));
-		return size + sizeof(seq);
-	}
 	default:
 		break;
 	}
