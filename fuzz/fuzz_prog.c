@@ -848,12 +848,12 @@ static bool phys_allowed(unsigned gop, unsigned pop)
 	}
 }
 
-/* Physical events mapped (the shadow): what bounds the alias walks once the model no
- * longer follows the engine (it ran out of memory: model_ok false), since only events
- * with a physical LPI get INV or CLEAR. */
-static unsigned phys_events(const struct fz *f)
+/* The event counts below once the model no longer follows the engine (it ran out of
+ * memory: model_ok false): the physical events mapped (the shadow) plus one, since
+ * only events with a physical LPI get INV or CLEAR. */
+static unsigned events_without_model(const struct fz *f)
 {
-	unsigned n = 0;
+	unsigned n = 1;
 	for (unsigned i = 0; i < NR_PLPIS; i++)
 		n += f->plpi[i].mapped;
 	return n;
@@ -864,14 +864,14 @@ static unsigned lpi_events(struct fz *f, uint32_t intid)
 {
 	struct ref_lpi rl;
 	if (!f->model_ok)
-		return phys_events(f) + 1;
+		return events_without_model(f);
 	return ref_query_lpi(f->r, intid, &rl) == 0 ? rl.mapped : 0;
 }
 
-/* Events mapped by the domain (the reference model's count; see phys_events). */
+/* Events mapped by the domain (the reference model's count; see events_without_model). */
 static unsigned all_events(struct fz *f)
 {
-	return f->model_ok ? (unsigned)ref_event_count(f->r) : phys_events(f) + 1;
+	return f->model_ok ? (unsigned)ref_event_count(f->r) : events_without_model(f);
 }
 
 /* Events mapping the LPI of the command's (DeviceID, EventID), at least 1. */
@@ -879,7 +879,7 @@ static unsigned event_lpi_events(struct fz *f, const struct its_cmd *c)
 {
 	struct ref_event re;
 	if (!f->model_ok)
-		return phys_events(f) + 1;
+		return events_without_model(f);
 	if (ref_query_event(f->r, (uint32_t)its_cmd_get_devid(c), (uint32_t)its_cmd_get_eventid(c),
 			    &re) != 0)
 		return 1;

@@ -264,8 +264,7 @@ int guest_ram_read_u64(struct guest_ram *ram, uint64_t gpa, uint64_t *val)
 int guest_ram_write_u64(struct guest_ram *ram, uint64_t gpa, uint64_t val)
 {
 	uint8_t b[8];
-	for (unsigned i = 0; i < 8; i++)
-		b[i] = (uint8_t)(val >> (8 * i));
+	guest_ram_le64(b, val);
 	return guest_ram_write(ram, gpa, b, sizeof(b));
 }
 

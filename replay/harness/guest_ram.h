@@ -48,6 +48,13 @@ int guest_ram_contains(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
 int guest_ram_read(struct guest_ram *ram, uint64_t gpa, void *buf, size_t len);
 int guest_ram_write(struct guest_ram *ram, uint64_t gpa, const void *buf, size_t len);
 
+/* val as the 8 little-endian bytes guest memory holds. */
+static inline void guest_ram_le64(uint8_t out[8], uint64_t val)
+{
+	for (unsigned i = 0; i < 8; i++)
+		out[i] = (uint8_t)(val >> (8 * i));
+}
+
 /* Little-endian 64-bit helpers on top of read/write. */
 int guest_ram_read_u64(struct guest_ram *ram, uint64_t gpa, uint64_t *val);
 int guest_ram_write_u64(struct guest_ram *ram, uint64_t gpa, uint64_t val);

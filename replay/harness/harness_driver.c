@@ -92,9 +92,7 @@ static int hdrv_fill_l1(struct harness *h, uint64_t l1_gpa, unsigned pages, unsi
 		uint64_t l2 = harness_guest_alloc(h, page_size, page_size);
 		if (!l2)
 			return -1;
-		uint64_t e = l2 | (1ull << 63);
-		for (unsigned b = 0; b < 8; b++)
-			l1[i * 8 + b] = (uint8_t)(e >> (8 * b));
+		guest_ram_le64(&l1[i * 8], l2 | (1ull << 63));
 	}
 	return guest_ram_write(h->ram, l1_gpa, l1, (size_t)needed * 8) ? -1 : 0;
 }

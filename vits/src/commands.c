@@ -249,7 +249,7 @@ static enum vits_reason map_event(struct vits *v, const struct its_cmd *c, uint6
 	if (d->assigned && v->host != NULL && reserve_teardown(v, d->nr_mapped + 1ull, 2) < 0)
 		return VITS_R_NO_MEMORY;
 	/* The entry's chunk, on the first event mapped in it (kept until the unmap). */
-	if ((ite = vits_ite_make(v, d, (uint32_t)ev)) == NULL)
+	if (ite == NULL && (ite = vits_ite_make(v, d, (uint32_t)ev)) == NULL)
 		return VITS_R_NO_MEMORY;
 
 	uint8_t old_cfg = v->lpi_cfg[intid - LPI_INTID_BASE];
